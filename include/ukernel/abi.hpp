@@ -1,0 +1,224 @@
+// The kernel's binary interface: system-call numbers, the message-info word, error codes,
+// capability rights, object types, invocation labels and the fault message.
+//
+// This header is shared by the kernel core, every back-end and user code, so that no constant
+// is kept in sync by hand. It is freestanding: it includes only <cstdint> and <cstddef>.
+// docs/kernel.md describes every item here in prose.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ukernel {
+
+using word = std::uint64_t;
+
+// ---------------------------------------------------------------------------------------------
+// System calls. A system call names a capability by its address: the index of a slot in the
+// calling thread's capability space (CSpace). Slot 0 is never filled, so 0 means "no capability".
+// Every system call returns an Error in the Status register; the result words follow it.
+// ---------------------------------------------------------------------------------------------
+enum class Syscall : word {
+  kSend = 0,       // Cap=endpoint or saved reply; blocks until a receiver takes the message
+  kTrySend = 1,    // as kSend, but returns kWouldBlock instead of blocking
+  kRecv = 2,       // Cap=endpoint; blocks until a message (or a bound notification) arrives
+  kTryRecv = 3,    // as kRecv, but returns kWouldBlock instead of blocking
+  kCall = 4,       // send, then wait for the reply, atomically; on a kernel object: invoke it
+  kReply = 5,      // answers the caller whose reply capability the thread holds
+  kReplyRecv = 6,  // kReply, then kRecv on Cap, in one kernel entry
+  kSignal = 7,     // Cap=notification; ORs the capability's badge into its word
+  kWait = 8,       // Cap=notification; blocks until the word is non-zero, returns and clears it
+  kPoll = 9,       // as kWait, but never blocks (returns 0 bits if none are set)
+  kYield = 10,     // gives up the rest of the timeslice
+  kAbort = 11,     // stops the thread; its fault endpoint hears FaultKind::kAbort
+  kDebugWrite = 12,  // writes Info.length bytes from the message words to the kernel console
+  kCount = 13,
+};
+
+// The registers of a system call, named by role. Each back-end maps them onto real registers
+// (docs/x86_64.md, docs/aarch64.md); the hosted back-end keeps them in a struct.
+enum class SysReg : unsigned {
+  kStatus = 0,  // in: the Syscall number; out: the Error
+  kCap = 1,     // in: capability address
+  kInfo = 2,    // in and out: the MessageInfo word
+  kBadge = 3,   // out: the sender's badge (or notification bits)
+  kMr0 = 4,     // message words 0 .. kMessageRegisters-1 follow
+};
+
+// ---------------------------------------------------------------------------------------------
+// Messages. A message is a label plus up to kMaxMessageWords words and up to kMaxTransferCaps
+// capabilities. Words [0, kMessageRegisters) travel in registers; the rest in the IPC buffer.
+// ---------------------------------------------------------------------------------------------
+inline constexpr std::size_t kMaxMessageWords = 64;
+inline constexpr std::size_t kMaxTransferCaps = 4;
+
+// The MessageInfo word:  label (bits 63..12) | flags (11..10) | caps (9..7) | length (6..0)
+class MessageInfo {
+ public:
+  static constexpr word kCapsDropped = 1u << 10;  // received caps did not fit: none transferred
+
+  constexpr MessageInfo() = default;
+  constexpr explicit MessageInfo(word raw) : raw_(raw) {}
+  constexpr MessageInfo(word label, std::size_t length, std::size_t caps = 0, word flags = 0)
+      : raw_((label << 12) | (flags & (3u << 10)) | ((caps & 7u) << 7) | (length & 0x7fu)) {}
+
+  constexpr word raw() const { return raw_; }
+  constexpr word label() const { return raw_ >> 12; }
+  constexpr std::size_t length() const { return raw_ & 0x7fu; }
+  constexpr std::size_t caps() const { return (raw_ >> 7) & 7u; }
+  constexpr bool caps_dropped() const { return (raw_ & kCapsDropped) != 0; }
+
+  friend constexpr bool operator==(MessageInfo, MessageInfo) = default;
+
+ private:
+  word raw_ = 0;
+};
+
+inline constexpr word kMaxLabel = (word{1} << 52) - 1;
+// Labels the kernel itself uses on messages it delivers.
+inline constexpr word kFaultLabel = kMaxLabel;             // a fault message (see FaultMessage)
+inline constexpr word kNotificationLabel = kMaxLabel - 1;  // a bound notification woke kRecv
+
+// The per-thread IPC buffer, a page mapped into the thread's address space.
+struct IpcBuffer {
+  word msg[kMaxMessageWords];    // message words; entries below kMessageRegisters are unused
+  word caps[kMaxTransferCaps];   // send: addresses of the capabilities to transfer
+  word receive_slot;             // receive: first slot of the window transferred caps land in
+  word receive_count;            // receive: size of that window (0: accept no capabilities)
+  word user_data[6];             // free for the user runtime (thread-local pointer and such)
+};
+static_assert(sizeof(IpcBuffer) <= 1024);
+
+// ---------------------------------------------------------------------------------------------
+// Errors. Returned in the Status register. A request that returns an error changed nothing.
+// Which operation returns which error is listed in docs/kernel.md and next to each operation.
+// ---------------------------------------------------------------------------------------------
+enum class Error : word {
+  kOk = 0,
+  kInvalidCapability = 1,   // the slot is empty (or a saved reply was already used)
+  kWrongType = 2,           // the capability names an object of another type
+  kInsufficientRights = 3,  // the capability lacks a right the operation needs
+  kInvalidArgument = 4,     // an argument is out of range or malformed
+  kWouldBlock = 5,          // a kTry* or kPoll operation found no partner
+  kNotEnoughMemory = 6,     // the untyped memory cannot hold the requested objects
+  kSlotOccupied = 7,        // the destination slot is not empty
+  kCancelled = 8,           // the partner or the object went away while this thread waited
+  kInvalidLabel = 9,        // no such invocation on this object type
+  kAlignment = 10,          // an address is not aligned as the operation needs
+  kBusy = 11,               // the object is already in use (mapped, bound, claimed)
+  kNotFound = 12,           // nothing is mapped/bound there
+  kIllegalOperation = 13,   // not allowed in the object's current state
+};
+
+// ---------------------------------------------------------------------------------------------
+// Capabilities.
+// ---------------------------------------------------------------------------------------------
+enum class Rights : word {
+  kNone = 0,
+  kRead = 1,   // receive/wait; read an object's state
+  kWrite = 2,  // send/signal; change an object's state
+  kGrant = 4,  // transfer capabilities with a message through this endpoint
+  kAll = 7,
+};
+constexpr Rights operator|(Rights a, Rights b) { return Rights(word(a) | word(b)); }
+constexpr Rights operator&(Rights a, Rights b) { return Rights(word(a) & word(b)); }
+constexpr bool has_rights(Rights have, Rights need) { return (have & need) == need; }
+
+enum class ObjectType : word {
+  kNone = 0,
+  kUntyped = 1,
+  kThread = 2,
+  kAddressSpace = 3,
+  kCNode = 4,
+  kEndpoint = 5,
+  kNotification = 6,
+  kFrame = 7,
+  kReply = 8,       // made by kCall; never retyped
+  kIrqControl = 9,  // the right to claim interrupt lines; only the root task has one
+  kIrqHandler = 10,
+  kCount = 11,
+};
+
+// Invocation labels: what kCall on a kernel object's capability does. The message words are the
+// arguments; capability arguments are capability addresses in the caller's CSpace.
+enum class Invocation : word {
+  // Untyped: (type, size_bits, dest_cnode, dest_slot, count)
+  kUntypedRetype = 1,
+  // CNode (the invoked CNode is the destination):
+  kCNodeCopy = 10,       // (dest_slot, src_cnode, src_slot, rights)
+  kCNodeMint = 11,       // (dest_slot, src_cnode, src_slot, rights, badge)
+  kCNodeMove = 12,       // (dest_slot, src_cnode, src_slot)
+  kCNodeDelete = 13,     // (slot)
+  kCNodeRevoke = 14,     // (slot)
+  kCNodeSaveReply = 15,  // (dest_slot): moves the caller's pending reply capability there
+  // Thread:
+  kThreadConfigure = 20,  // (cspace_cnode, address_space, ipc_frame, ipc_vaddr, fault_endpoint)
+  kThreadSetPriority = 21,   // (priority): at most the caller's own priority
+  kThreadSetTimeslice = 22,  // (nanoseconds), at least kMinTimesliceNs
+  kThreadWriteRegisters = 23,  // (ip, sp, arg)
+  kThreadReadRegisters = 24,   // -> (state, ip, sp, reg[0..kRegisterCount))
+  kThreadResume = 25,
+  kThreadSuspend = 26,
+  kThreadRestart = 27,  // (ip, sp, arg): cancel any IPC, fresh registers, resume
+  kThreadBindNotification = 28,    // (notification)
+  kThreadUnbindNotification = 29,
+  // AddressSpace:
+  kAddressSpaceMap = 40,    // (frame, vaddr, rights)
+  kAddressSpaceUnmap = 41,  // (vaddr)
+  // Frame:
+  kFramePhysicalAddress = 50,  // -> (paddr, size)
+  // IRQ:
+  kIrqControlGet = 60,         // (line, dest_cnode, dest_slot)
+  kIrqHandlerSetNotification = 61,  // (notification): its badge is signalled on each interrupt
+  kIrqHandlerAck = 62,              // re-enables the line after an interrupt was handled
+  kIrqHandlerClear = 63,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Threads, scheduling and faults.
+// ---------------------------------------------------------------------------------------------
+inline constexpr unsigned kPriorityLevels = 256;
+inline constexpr word kMaxPriority = kPriorityLevels - 1;
+inline constexpr std::uint64_t kDefaultTimesliceNs = 5'000'000;
+inline constexpr std::uint64_t kMinTimesliceNs = 100'000;
+
+enum class ThreadState : word {
+  kInactive = 0,        // created or suspended; not schedulable
+  kRunning = 1,         // running or ready
+  kBlockedOnSend = 2,
+  kBlockedOnRecv = 3,
+  kBlockedOnReply = 4,  // in kCall, or waiting for its supervisor after a fault
+  kBlockedOnNotification = 5,
+};
+
+enum class FaultKind : word {
+  kCapability = 1,          // a capability address outside the CSpace; address = that address
+  kInvalidSyscall = 2,      // unknown system-call number; address = that number
+  kMemoryAccess = 3,        // access outside the thread's mappings; address = the address
+  kArithmetic = 4,          // divide error
+  kIllegalInstruction = 5,  // undefined or privileged instruction
+  kProtection = 6,          // privileged operation (I/O port, hlt, ...) without the right
+  kBreakpoint = 7,
+  kAbort = 8,               // the thread called kAbort (or returned from its entry); address = code
+};
+
+// The fault message a faulting thread's fault endpoint receives (label kFaultLabel). The badge
+// is that of the fault endpoint capability, which identifies the thread to its supervisor. The
+// faulting thread waits for the reply: an empty reply resumes it where it stopped; the
+// supervisor may instead restart it (kThreadRestart) or delete it.
+struct FaultMessage {
+  static constexpr std::size_t kWords = 3;
+  FaultKind kind;
+  word address;
+  word instruction_pointer;
+};
+
+// Object sizes: retype takes size_bits for the variable-sized types; the others are fixed.
+inline constexpr unsigned kMinUntypedBits = 4;
+inline constexpr unsigned kMaxUntypedBits = 40;
+inline constexpr unsigned kMinCNodeBits = 2;    // a CNode of 2^bits slots
+inline constexpr unsigned kMaxCNodeBits = 16;
+
+inline constexpr word kNoPhysical = ~word{0};
+
+}  // namespace ukernel

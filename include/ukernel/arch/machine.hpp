@@ -1,0 +1,77 @@
+// The architecture contract: what a back-end provides to the kernel core.
+//
+// The core is written once and compiled once per back-end. It reaches the back-end only through
+// the header <arch/machine.hpp>, which every back-end provides at the same path (its own
+// include directory is on the include path of that build), and which defines
+// `ukernel::arch::Machine`. The core `static_assert`s that type against `Backend` below, so a
+// back-end that misses part of the contract fails to compile with the name of the missing piece.
+//
+// How control flows (the same on every back-end):
+//   trap/system call -> back-end saves the user registers into the current thread's Context
+//   -> core handles the event and picks the thread to run (it may be another one)
+//   -> back-end restores that thread's Context and returns to user mode.
+// The kernel is event-driven and keeps no state on a kernel stack between entries, so a blocked
+// thread is entirely described by its Context and its kernel object.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "ukernel/abi.hpp"
+
+namespace ukernel::arch {
+
+// A thread's saved user-mode register file, with typed access to the system-call registers.
+template <class C>
+concept UserContext = requires(C& ctx, const C& cctx, SysReg r, std::size_t i, word w) {
+  // Message words that travel in registers (the rest go through the IPC buffer): 4 to 6.
+  requires C::kMessageRegisters >= 4 && C::kMessageRegisters <= 6;
+  // How many general registers read_registers/write_registers expose.
+  { C::kRegisterCount } -> std::convertible_to<std::size_t>;
+  { cctx.get(r) } -> std::same_as<word>;
+  { ctx.set(r, w) } -> std::same_as<void>;
+  { cctx.instruction_pointer() } -> std::same_as<word>;
+  { cctx.stack_pointer() } -> std::same_as<word>;
+  // Entering user mode: a fresh register file that starts at `ip` with stack `sp` and `arg` in
+  // the first argument register.
+  { ctx.start(w, w, w) } -> std::same_as<void>;
+  { cctx.reg(i) } -> std::same_as<word>;
+  { ctx.set_reg(i, w) } -> std::same_as<void>;
+};
+
+// The hardware translation of one address space (page tables, or their hosted emulation).
+template <class P>
+concept PageTable = requires(P& pt, const P& cpt, word vaddr, word paddr, Rights rights) {
+  // Maps one page; false if the back-end cannot (the core checks alignment and overlap first).
+  { pt.map(vaddr, paddr, rights) } -> std::same_as<bool>;
+  { pt.unmap(vaddr) } -> std::same_as<void>;
+  // Physical address mapped at `vaddr` (any byte of the page), or kNoPhysical.
+  { cpt.lookup(vaddr) } -> std::same_as<word>;
+};
+
+template <class M>
+concept Backend = requires(std::string_view text, word paddr, unsigned line,
+                           typename M::PageTable& pt, std::uint64_t ns) {
+  requires UserContext<typename M::Context>;
+  requires PageTable<typename M::PageTable>;
+  // Page size of the translation hardware; frames are multiples of it.
+  requires M::kPageSize >= 4096;
+  // Interrupt lines the back-end can route to IrqHandler objects.
+  { M::kIrqLines } -> std::convertible_to<unsigned>;
+  // Address-space switch.
+  { M::activate(pt) } -> std::same_as<void>;
+  // The kernel's view of physical memory (object memory, IPC buffers).
+  { M::kernel_pointer(paddr) } -> std::same_as<void*>;
+  // Interrupt control for device lines; the timer is separate.
+  { M::irq_mask(line) } -> std::same_as<void>;
+  { M::irq_unmask(line) } -> std::same_as<void>;
+  // Timer: monotonic time, and a one-shot interrupt at an absolute time (0 disarms).
+  { M::now_ns() } -> std::same_as<std::uint64_t>;
+  { M::timer_arm(ns) } -> std::same_as<void>;
+  // Early console, for the kernel's own messages (boot and kernel bugs only).
+  { M::console_write(text) } -> std::same_as<void>;
+};
+
+}  // namespace ukernel::arch
