@@ -1,0 +1,30 @@
+# Toolchain for the freestanding x86-64 kernel images (preset x86_64).
+#
+# The host GCC builds the kernel: x86-64 is the host architecture, so no cross compiler is needed,
+# only the flags that make the code freestanding. Why each flag:
+#   -ffreestanding -nostdlib      no hosted library; the kernel supplies memcpy & co itself
+#   -mcmodel=kernel -fno-pie      the image runs in the top 2 GiB (0xffffffff80000000 + phys)
+#   -mno-red-zone                 interrupts arrive on the kernel stack below the stack pointer
+#   -mgeneral-regs-only           the kernel never touches x87/SSE state (user state stays intact)
+#   -fno-omit-frame-pointer       the panic handler walks the rbp chain for its backtrace
+#   -fno-asynchronous-unwind-tables  no .eh_frame: nothing unwinds
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR x86_64)
+
+set(CMAKE_C_COMPILER /usr/bin/gcc)
+set(CMAKE_CXX_COMPILER /usr/bin/g++)
+set(CMAKE_ASM_COMPILER /usr/bin/gcc)
+# Compiler checks must not try to link a hosted program.
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+
+set(_ukernel_freestanding
+    "-ffreestanding -fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common")
+set(CMAKE_C_FLAGS_INIT "${_ukernel_freestanding}")
+set(CMAKE_CXX_FLAGS_INIT
+    "${_ukernel_freestanding} -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit")
+set(CMAKE_ASM_FLAGS_INIT "-fno-pie")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none")
+
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)

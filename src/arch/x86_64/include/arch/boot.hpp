@@ -1,0 +1,22 @@
+// Boot on x86-64: what runs after the back-end has initialised the machine.
+//
+// boot.S enters x86_boot() in 64-bit mode on the kernel stack; it brings up, in order: the
+// console, GDT/TSS/IDT and syscall MSRs, CPU protection features (WP, NX, SMEP, SMAP; x87/SSE
+// disabled for user code), physical memory and the direct map, the interrupt controllers and the
+// timer calibration; then runs global constructors and calls kernel_main().
+#pragma once
+
+namespace ukernel::x86 {
+
+// Implemented by the image (the kernel core, or a scenario): interrupts are off, the kernel's
+// address space is active, and boot_memory_map() describes RAM. Never returns: it ends by
+// resume()ing a thread or idle()ing.
+[[noreturn]] void kernel_main();
+
+// What boot found, for the banner and the docs.
+struct CpuFeatures {
+  bool nx, smep, smap, pcid;
+};
+CpuFeatures cpu_features();
+
+}  // namespace ukernel::x86

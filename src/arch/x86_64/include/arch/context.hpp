@@ -1,0 +1,115 @@
+// Context: a thread's saved user-mode registers on x86-64.
+//
+// How this works: the struct *is* the trap frame. While a thread runs in user mode, TSS.RSP0 (for
+// exceptions and interrupts) and CpuLocal::context_end (for `syscall`) point just past the end of
+// its Context, so the CPU pushes ss, rsp, rflags, cs, rip (and the error code) straight into the
+// last fields and entry.S pushes the general registers below them. Nothing of the thread stays on
+// a kernel stack, which is what lets the core switch threads by returning a different Context.
+//
+// System-call registers (docs/x86_64.md): rcx and r11 are taken by `syscall` itself, so
+//   Status=rax  Cap=rdi  Info=rsi  Badge=rdx  MR0..MR5=r8 r9 r10 r12 r13 r14
+// and rbx, rbp, r15, rsp are preserved across every system call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "arch/x86_layout.h"
+#include "ukernel/abi.hpp"
+
+namespace ukernel::x86 {
+
+// RFLAGS bits user code may hold: the arithmetic flags, TF, DF, OF, AC, ID. IF is forced on and
+// IOPL, NT, RF, VM, VIF, VIP are forced off when a thread enters user mode.
+inline constexpr word kUserFlagsMask = 0x0cd5 | (word{1} << 8) | (word{1} << 18) | (word{1} << 21);
+inline constexpr word kFlagsInterrupt = word{1} << 9;
+inline constexpr word kFlagsReserved1 = word{1} << 1;
+
+// The first address above the user half (user addresses are [0, kUserEnd)).
+inline constexpr word kUserEnd = word{1} << 47;
+
+struct alignas(16) Context {
+  static constexpr std::size_t kMessageRegisters = 6;
+  // reg(i): the sixteen general registers in instruction-encoding order:
+  // rax rcx rdx rbx rsp rbp rsi rdi r8 .. r15.
+  static constexpr std::size_t kRegisterCount = 16;
+
+  word r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  word vector;  // how the thread entered the kernel: exception vector, UK_ENTRY_SYSCALL/IRET
+  word error_code;
+  word rip, cs, rflags, rsp, ss;  // the hardware frame
+
+  word get(SysReg r) const { return *slot(r); }
+  void set(SysReg r, word value) { *slot(r) = value; }
+  word instruction_pointer() const { return rip; }
+  word stack_pointer() const { return rsp; }
+
+  // A fresh register file: all zero, starting at ip with stack sp and arg in rdi.
+  void start(word ip, word sp, word arg) {
+    *this = Context{};
+    rip = ip;
+    rsp = sp;
+    rdi = arg;
+    rflags = kFlagsInterrupt | kFlagsReserved1;
+    cs = UK_SEL_USER_CODE;
+    ss = UK_SEL_USER_DATA;
+    vector = UK_ENTRY_IRET;
+  }
+
+  // Nothing outside the struct belongs to a thread yet (no FPU state).
+  void release() {}
+
+  word reg(std::size_t i) const { return i < kRegisterCount ? *general(i) : 0; }
+  void set_reg(std::size_t i, word value) {
+    if (i >= kRegisterCount) return;
+    *general(i) = value;
+    // A supervisor rewrote the registers: leave by iretq so that rcx/r11 are restored too.
+    vector = UK_ENTRY_IRET;
+  }
+  void set_instruction_pointer(word ip) {
+    rip = ip;
+    vector = UK_ENTRY_IRET;
+  }
+
+ private:
+  const word* slot(SysReg r) const { return const_cast<Context*>(this)->slot(r); }
+  word* slot(SysReg r) {
+    switch (r) {
+      case SysReg::kStatus:
+        return &rax;
+      case SysReg::kCap:
+        return &rdi;
+      case SysReg::kInfo:
+        return &rsi;
+      case SysReg::kBadge:
+        return &rdx;
+      default:
+        break;
+    }
+    word* const message[kMessageRegisters] = {&r8, &r9, &r10, &r12, &r13, &r14};
+    auto index = static_cast<std::size_t>(r) - static_cast<std::size_t>(SysReg::kMr0);
+    return message[index < kMessageRegisters ? index : 0];
+  }
+  const word* general(std::size_t i) const { return const_cast<Context*>(this)->general(i); }
+  word* general(std::size_t i) {
+    word* const order[kRegisterCount] = {&rax, &rcx, &rdx, &rbx, &rsp, &rbp, &rsi, &rdi,
+                                         &r8,  &r9,  &r10, &r11, &r12, &r13, &r14, &r15};
+    return order[i];
+  }
+};
+
+static_assert(offsetof(Context, r15) == UK_CTX_R15);
+static_assert(offsetof(Context, rbp) == UK_CTX_RBP);
+static_assert(offsetof(Context, rcx) == UK_CTX_RCX);
+static_assert(offsetof(Context, rax) == UK_CTX_RAX);
+static_assert(offsetof(Context, vector) == UK_CTX_VECTOR);
+static_assert(offsetof(Context, error_code) == UK_CTX_ERROR);
+static_assert(offsetof(Context, rip) == UK_CTX_RIP);
+static_assert(offsetof(Context, cs) == UK_CTX_CS);
+static_assert(offsetof(Context, rflags) == UK_CTX_RFLAGS);
+static_assert(offsetof(Context, rsp) == UK_CTX_RSP);
+static_assert(offsetof(Context, ss) == UK_CTX_SS);
+static_assert(sizeof(Context) == UK_CTX_SIZE && UK_CTX_SIZE % 16 == 0,
+              "the CPU aligns RSP0 down to 16 bytes before pushing the frame");
+
+}  // namespace ukernel::x86

@@ -1,0 +1,44 @@
+// The x86-64 back-end's side of the architecture contract (ukernel/arch/machine.hpp).
+//
+// Each function forwards to the subsystem that implements it; the header stays small so that the
+// core sees only the contract. See docs/x86_64.md for the memory map and register ABI.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "arch/console.hpp"
+#include "arch/context.hpp"
+#include "arch/memory.hpp"
+#include "arch/page_table.hpp"
+#include "ukernel/arch/machine.hpp"
+
+namespace ukernel::x86 {
+void activate(const PageTable& page_table);
+void irq_mask(unsigned line);
+void irq_unmask(unsigned line);
+std::uint64_t now_ns();
+void timer_arm_ns(std::uint64_t deadline_ns);
+}  // namespace ukernel::x86
+
+namespace ukernel::arch {
+
+struct Machine {
+  using Context = x86::Context;
+  using PageTable = x86::PageTable;
+  static constexpr word kPageSize = x86::kPageSize;
+  static constexpr word kUserSpaceEnd = x86::kUserEnd;
+  static constexpr unsigned kIrqLines = 24;
+
+  static void activate(PageTable& page_table) { x86::activate(page_table); }
+  static void* kernel_pointer(word paddr) { return x86::physical_to_virtual(paddr); }
+  static void irq_mask(unsigned line) { x86::irq_mask(line); }
+  static void irq_unmask(unsigned line) { x86::irq_unmask(line); }
+  static std::uint64_t now_ns() { return x86::now_ns(); }
+  static void timer_arm(std::uint64_t deadline_ns) { x86::timer_arm_ns(deadline_ns); }
+  static void console_write(std::string_view text) { x86::console_write(text); }
+};
+
+static_assert(Backend<Machine>, "the x86-64 back-end does not satisfy arch::Backend");
+
+}  // namespace ukernel::arch

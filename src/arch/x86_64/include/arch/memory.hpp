@@ -1,0 +1,43 @@
+// Physical memory on x86-64: the boot memory map, the direct map and a frame allocator.
+//
+// All of physical RAM is mapped at UK_DIRECT_MAP (0xffff800000000000 + paddr) in every address
+// space's kernel half, so the kernel reaches any frame by adding a constant. The frame allocator
+// hands out 4 KiB frames of RAM from the PVH memory map that hold neither the kernel image nor
+// boot modules; phase 1 uses it for page tables. (The core will later take its memory as untyped
+// capabilities from the same map.)
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "arch/x86_layout.h"
+#include "ukernel/abi.hpp"
+
+namespace ukernel::x86 {
+
+inline constexpr word kPageSize = 4096;
+
+struct MemoryRegion {
+  word base;
+  word size;
+  std::uint32_t type;  // 1 = RAM, as in the E820 map
+};
+inline constexpr std::uint32_t kMemoryRam = 1;
+
+// The memory map PVH reported, copied into the kernel at boot.
+std::span<const MemoryRegion> boot_memory_map();
+
+inline void* physical_to_virtual(word paddr) {
+  return reinterpret_cast<void*>(paddr + UK_DIRECT_MAP);
+}
+
+// A zeroed 4 KiB frame, or kNoPhysical when memory is exhausted.
+[[nodiscard]] word frame_alloc();
+void frame_free(word paddr);
+word frames_free_count();
+
+// Maps `size` bytes of device memory at `paddr` uncached into the kernel half; returns the
+// kernel's pointer to it.
+void* map_device(word paddr, word size);
+
+}  // namespace ukernel::x86

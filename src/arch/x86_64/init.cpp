@@ -1,0 +1,64 @@
+// x86_boot(): machine initialisation in dependency order (see arch/boot.hpp).
+#include <cstdint>
+
+#include "arch/boot.hpp"
+#include "arch/console.hpp"
+#include "arch/interrupts.hpp"
+#include "cpu.hpp"
+#include "cpu_local.hpp"
+#include "paging.hpp"
+
+namespace ukernel::x86 {
+
+void run_global_constructors();
+
+namespace {
+
+CpuFeatures features;
+
+constexpr std::uint64_t kCr0MonitorCoprocessor = 1u << 1;
+constexpr std::uint64_t kCr0Emulation = 1u << 2;
+constexpr std::uint64_t kCr4Osfxsr = 1u << 9;
+constexpr std::uint64_t kCr4Pcide = 1u << 17;
+constexpr std::uint64_t kCr4Smep = 1u << 20;
+constexpr std::uint64_t kCr4Smap = 1u << 21;
+
+void protection_init() {
+  // No FPU/SSE state is saved per thread yet, so user code may not use either: x87 raises #NM
+  // (CR0.EM) and SSE #UD (CR4.OSFXSR clear). The kernel itself is built -mgeneral-regs-only.
+  write_cr0(read_cr0() | kCr0Emulation | kCr0MonitorCoprocessor);
+  std::uint64_t cr4 = read_cr4() & ~kCr4Osfxsr;
+  CpuidResult leaf7 = cpuid(0).eax >= 7 ? cpuid(7) : CpuidResult{};
+  features.smep = (leaf7.ebx & (1u << 7)) != 0;
+  features.smap = (leaf7.ebx & (1u << 20)) != 0;
+  features.pcid = (cpuid(1).ecx & (1u << 17)) != 0;
+  // The kernel never executes or touches user pages through user addresses (it uses the direct
+  // map), so both can be on unconditionally.
+  if (features.smep) cr4 |= kCr4Smep;
+  if (features.smap) cr4 |= kCr4Smap;
+  cr4 &= ~kCr4Pcide;  // PCIDs are not used yet
+  write_cr4(cr4);
+  features.nx = (rdmsr(msr::kEfer) & kEferNxe) != 0;
+}
+
+}  // namespace
+
+CpuFeatures cpu_features() {
+  return features;
+}
+
+}  // namespace ukernel::x86
+
+extern "C" [[noreturn]] void x86_boot(std::uint64_t start_info_paddr) {
+  using namespace ukernel::x86;
+  serial_init();
+  descriptors_init();
+  protection_init();
+  memory_init(start_info_paddr);
+  pic_disable();
+  lapic_init();
+  ioapic_init();
+  timer_calibrate();
+  run_global_constructors();
+  kernel_main();
+}

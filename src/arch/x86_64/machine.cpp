@@ -1,0 +1,29 @@
+// The out-of-line parts of arch::Machine (include/arch/machine.hpp).
+#include "arch/machine.hpp"
+
+#include "arch/interrupts.hpp"
+#include "cpu.hpp"
+#include "paging.hpp"
+
+namespace ukernel::x86 {
+
+static_assert(arch::Machine::kIrqLines == kIrqLines);
+
+void activate(const PageTable& page_table) {
+  word root = page_table.root() != kNoPhysical ? page_table.root() : kernel_root();
+  if ((read_cr3() & pte::kAddressMask) != root) write_cr3(root);
+}
+void irq_mask(unsigned line) {
+  ioapic_mask(line);
+}
+void irq_unmask(unsigned line) {
+  ioapic_unmask(line);
+}
+std::uint64_t now_ns() {
+  return timer_now_ns();
+}
+void timer_arm_ns(std::uint64_t deadline_ns) {
+  timer_arm(deadline_ns);
+}
+
+}  // namespace ukernel::x86

@@ -1,0 +1,226 @@
+// Boot memory map (PVH), the frame allocator, the direct map and device mappings.
+//
+// Boot leaves physical [0, 1 GiB) mapped at 0, at UK_DIRECT_MAP and at UK_KERNEL_VMA (boot.S).
+// memory_init() copies the PVH memory map, builds the list of free RAM ranges (RAM above 1 MiB,
+// minus the kernel image and boot modules), extends the direct map over RAM above 1 GiB, and
+// removes the identity map. Device memory goes into the last GiB of the address space
+// (PML4[511], PDPT[511]) as uncached 4 KiB pages.
+#include <array>
+
+#include "arch/console.hpp"
+#include "cpu.hpp"
+#include "paging.hpp"
+
+extern "C" char __kernel_end[];
+
+namespace ukernel::x86 {
+namespace {
+
+// struct hvm_start_info and hvm_memmap_table_entry from Xen's public/arch-x86/hvm/start_info.h.
+struct HvmStartInfo {
+  std::uint32_t magic;
+  std::uint32_t version;
+  std::uint32_t flags;
+  std::uint32_t nr_modules;
+  std::uint64_t modlist_paddr;
+  std::uint64_t cmdline_paddr;
+  std::uint64_t rsdp_paddr;
+  std::uint64_t memmap_paddr;
+  std::uint32_t memmap_entries;
+  std::uint32_t reserved;
+};
+struct HvmMemmapEntry {
+  std::uint64_t addr;
+  std::uint64_t size;
+  std::uint32_t type;
+  std::uint32_t reserved;
+};
+struct HvmModule {
+  std::uint64_t paddr;
+  std::uint64_t size;
+  std::uint64_t cmdline_paddr;
+  std::uint64_t reserved;
+};
+constexpr std::uint32_t kHvmMagic = 0x336ec578;
+
+constexpr word kLargePage = word{1} << 21;
+constexpr word kGiB = word{1} << 30;
+constexpr word kDeviceBase = 0xffffffffc0000000;  // the last GiB
+constexpr word kDeviceSize = kGiB - kPageSize;
+
+std::array<MemoryRegion, 64> memory_map;
+std::size_t memory_map_size = 0;
+
+// Free RAM not yet handed out, as [begin, end) ranges, and frames handed back.
+struct Range {
+  word begin, end;
+};
+std::array<Range, 64> free_ranges;
+std::size_t free_range_count = 0;
+word free_list = kNoPhysical;  // linked through the first word of each frame
+word free_list_count = 0;
+
+word kernel_root_paddr = 0;
+bool nx = false;
+word device_next = kDeviceBase;
+
+constexpr word align_up(word v, word a) {
+  return (v + a - 1) & ~(a - 1);
+}
+constexpr word align_down(word v, word a) {
+  return v & ~(a - 1);
+}
+
+// Removes [begin, end) from the free ranges (splitting one if needed).
+void exclude(word begin, word end) {
+  for (std::size_t i = 0; i < free_range_count; ++i) {
+    Range r = free_ranges[i];
+    if (end <= r.begin || begin >= r.end) continue;
+    if (begin > r.begin && end < r.end) {
+      if (free_range_count == free_ranges.size()) panic("memory map has too many ranges");
+      free_ranges[i].end = begin;
+      free_ranges[free_range_count++] = Range{end, r.end};
+      continue;
+    }
+    if (begin <= r.begin) free_ranges[i].begin = end < r.end ? end : r.end;
+    if (end >= r.end) free_ranges[i].end = begin > r.begin ? begin : r.begin;
+  }
+}
+
+void read_start_info(const HvmStartInfo& info) {
+  if (info.magic != kHvmMagic) panic("no PVH start info (bad magic)");
+  if (info.version < 1 || info.memmap_entries == 0) panic("PVH start info has no memory map");
+  auto* entries = static_cast<const HvmMemmapEntry*>(physical_to_virtual(info.memmap_paddr));
+  for (std::uint32_t i = 0; i < info.memmap_entries && memory_map_size < memory_map.size(); ++i) {
+    memory_map[memory_map_size++] = MemoryRegion{entries[i].addr, entries[i].size, entries[i].type};
+  }
+  for (std::size_t i = 0; i < memory_map_size; ++i) {
+    const MemoryRegion& region = memory_map[i];
+    word begin = align_up(region.base > 0x100000 ? region.base : 0x100000, kPageSize);
+    word end = align_down(region.base + region.size, kPageSize);
+    if (region.type != kMemoryRam || begin >= end) continue;
+    if (free_range_count == free_ranges.size()) break;
+    free_ranges[free_range_count++] = Range{begin, end};
+  }
+  exclude(0x100000, reinterpret_cast<word>(__kernel_end) - UK_KERNEL_VMA);
+  auto* modules = static_cast<const HvmModule*>(physical_to_virtual(info.modlist_paddr));
+  for (std::uint32_t i = 0; i < info.nr_modules; ++i) {
+    exclude(align_down(modules[i].paddr, kPageSize),
+            align_up(modules[i].paddr + modules[i].size, kPageSize));
+  }
+}
+
+// Maps RAM above the boot-time 1 GiB into the direct map with 2 MiB pages.
+void extend_direct_map() {
+  word root = kernel_root_paddr;
+  for (std::size_t i = 0; i < memory_map_size; ++i) {
+    const MemoryRegion& region = memory_map[i];
+    if (region.type != kMemoryRam) continue;
+    word begin = align_down(region.base, kLargePage);
+    if (begin < kGiB) begin = kGiB;
+    for (word p = begin; p < region.base + region.size; p += kLargePage) {
+      word vaddr = UK_DIRECT_MAP + p;
+      word* pdpt_entry = &table_at(table_at(root)[table_index(vaddr, 3)] &
+                                   pte::kAddressMask)[table_index(vaddr, 2)];
+      if ((*pdpt_entry & pte::kPresent) == 0) {
+        word pd = frame_alloc();
+        if (pd == kNoPhysical) panic("out of memory building the direct map");
+        *pdpt_entry = pd | pte::kPresent | pte::kWrite;
+      }
+      word* pd = table_at(*pdpt_entry & pte::kAddressMask);
+      pd[table_index(vaddr, 1)] =
+          p | pte::kPresent | pte::kWrite | pte::kLarge | pte::kGlobal | (nx ? pte::kNoExecute : 0);
+    }
+  }
+}
+
+}  // namespace
+
+std::span<const MemoryRegion> boot_memory_map() {
+  return std::span<const MemoryRegion>(memory_map.data(), memory_map_size);
+}
+
+bool nx_enabled() {
+  return nx;
+}
+word kernel_root() {
+  return kernel_root_paddr;
+}
+
+word frame_alloc() {
+  word frame = kNoPhysical;
+  if (free_list != kNoPhysical) {
+    frame = free_list;
+    free_list = *table_at(frame);
+    --free_list_count;
+  } else {
+    for (std::size_t i = 0; i < free_range_count; ++i) {
+      if (free_ranges[i].begin < free_ranges[i].end) {
+        frame = free_ranges[i].begin;
+        free_ranges[i].begin += kPageSize;
+        break;
+      }
+    }
+  }
+  if (frame != kNoPhysical) __builtin_memset(physical_to_virtual(frame), 0, kPageSize);
+  return frame;
+}
+
+void frame_free(word paddr) {
+  *table_at(paddr) = free_list;
+  free_list = paddr;
+  ++free_list_count;
+}
+
+word frames_free_count() {
+  word count = free_list_count;
+  for (std::size_t i = 0; i < free_range_count; ++i) {
+    count += (free_ranges[i].end - free_ranges[i].begin) / kPageSize;
+  }
+  return count;
+}
+
+word* walk(word root, word vaddr) {
+  word* table = table_at(root);
+  for (unsigned level = 3; level > 0; --level) {
+    word entry = table[table_index(vaddr, level)];
+    if ((entry & pte::kPresent) == 0 || (entry & pte::kLarge) != 0) return nullptr;
+    table = table_at(entry & pte::kAddressMask);
+  }
+  return &table[table_index(vaddr, 0)];
+}
+
+void* map_device(word paddr, word size) {
+  word offset = paddr & (kPageSize - 1);
+  word pages = align_up(offset + size, kPageSize) / kPageSize;
+  if (device_next + pages * kPageSize > kDeviceBase + kDeviceSize) panic("device window full");
+  word vaddr = device_next;
+  for (word i = 0; i < pages; ++i) {
+    word* entry = walk_create(kernel_root_paddr, vaddr + i * kPageSize, pte::kPresent | pte::kWrite,
+                              frame_alloc);
+    if (entry == nullptr) panic("out of memory mapping a device");
+    *entry = (align_down(paddr, kPageSize) + i * kPageSize) | pte::kPresent | pte::kWrite |
+             pte::kCacheDisable | pte::kWriteThrough | pte::kGlobal | (nx ? pte::kNoExecute : 0);
+    invlpg(vaddr + i * kPageSize);
+  }
+  device_next += pages * kPageSize;
+  return reinterpret_cast<void*>(vaddr + offset);
+}
+
+void memory_init(std::uint64_t start_info_paddr) {
+  nx = (rdmsr(msr::kEfer) & kEferNxe) != 0;
+  kernel_root_paddr = read_cr3() & pte::kAddressMask;
+  if (start_info_paddr >= kGiB) panic("PVH start info above 1 GiB");
+  read_start_info(*static_cast<const HvmStartInfo*>(physical_to_virtual(start_info_paddr)));
+  extend_direct_map();
+  // The PDPT of the device window must exist now: address spaces copy PML4 entries, not PDPTs,
+  // so every kernel-half PDPT is created before the first address space.
+  if (walk_create(kernel_root_paddr, kDeviceBase, pte::kPresent | pte::kWrite, frame_alloc) ==
+      nullptr) {
+    panic("out of memory for the device window");
+  }
+  table_at(kernel_root_paddr)[0] = 0;  // drop the identity map: the lower half is user space
+  write_cr3(kernel_root_paddr);
+}
+
+}  // namespace ukernel::x86

@@ -1,0 +1,200 @@
+// boot-smoke: the x86-64 back-end's first scenario, before the kernel core is linked in.
+//
+// Boots, routes COM1's IRQ 4 through the I/O APIC and takes it, builds one user address space,
+// runs user_program.S in ring 3: a kDebugWrite system call, then spinning while the LAPIC timer
+// preempts it, then four faulting actions, each in a fresh restart of the program. Every fault
+// must be reported with the expected kind and instruction pointer; then QEMU exits with
+// ExitCode::kSuccess. Any surprise exits with kFailure (a test failure) or kPanic (kernel bug).
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "arch/boot.hpp"
+#include "arch/console.hpp"
+#include "arch/entry.hpp"
+#include "arch/interrupts.hpp"
+#include "arch/machine.hpp"
+
+extern "C" const char user_program_start[], user_program_end[], user_entry[];
+extern "C" const char user_fault_write[], user_fault_hlt[], user_fault_inb[], user_fault_divide[];
+
+namespace ukernel::x86 {
+namespace {
+
+using Machine = arch::Machine;
+
+constexpr word kCodeBase = 0x400000;
+constexpr word kStackTop = 0x800000;
+constexpr unsigned kSpinTicks = 3;
+constexpr std::uint64_t kTickNs = 1'000'000;
+constexpr unsigned kComLine = 4;
+
+struct Expected {
+  std::string_view action;
+  FaultKind kind;
+  word vector;
+  const char* instruction;
+};
+const std::array<Expected, 4> kExpected = {{
+    {"write to kernel memory", FaultKind::kMemoryAccess, 14, user_fault_write},
+    {"hlt", FaultKind::kProtection, 13, user_fault_hlt},
+    {"inb", FaultKind::kProtection, 13, user_fault_inb},
+    {"divide by zero", FaultKind::kArithmetic, 0, user_fault_divide},
+}};
+
+// The page-table pool, as the core will carve it from untyped memory after the AddressSpace.
+alignas(4096) std::array<std::uint8_t, 8 * 4096> space_pool;
+PageTable space(space_pool.data(), space_pool.size(),
+                reinterpret_cast<word>(space_pool.data()) - UK_KERNEL_VMA);
+Context thread;
+unsigned action = 0;  // what the running program does (user_program.S)
+unsigned faults = 0;
+unsigned ticks = 0;
+bool irq_seen = false;
+bool irq_timed_out = false;
+
+word user_address(const char* symbol) {
+  return kCodeBase + static_cast<word>(symbol - user_program_start);
+}
+
+[[noreturn]] void fail(std::string_view why) {
+  print("smoke: FAIL: ", why, "\n");
+  exit_qemu(ExitCode::kFailure);
+}
+
+std::string_view kind_name(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kMemoryAccess:
+      return "memory";
+    case FaultKind::kArithmetic:
+      return "arithmetic";
+    case FaultKind::kIllegalInstruction:
+      return "illegal-instruction";
+    case FaultKind::kProtection:
+      return "protection";
+    case FaultKind::kBreakpoint:
+      return "breakpoint";
+    default:
+      return "other";
+  }
+}
+
+Context* start_action(unsigned next) {
+  action = next;
+  thread.start(user_address(user_entry), kStackTop, action);
+  return &thread;
+}
+
+void check_interrupt_routing() {
+  ioapic_route(kComLine, false);
+  Machine::irq_unmask(kComLine);
+  serial_set_transmit_interrupt(true);
+  Machine::timer_arm(Machine::now_ns() + 100 * kTickNs);  // a timeout, should the IRQ not come
+  while (!irq_seen && !irq_timed_out)
+    wait_for_interrupt_once();
+  Machine::timer_arm(0);
+  if (!irq_seen) fail("COM1 IRQ 4 did not arrive through the I/O APIC");
+  print("irq: COM1 line ", kComLine, " delivered through the I/O APIC\n");
+}
+
+void build_address_space() {
+  if (space.root() == kNoPhysical) fail("no pool page for the PML4");
+  word code = frame_alloc();
+  word stack = frame_alloc();
+  if (code == kNoPhysical || stack == kNoPhysical) fail("no frames for the user program");
+  auto size = static_cast<std::size_t>(user_program_end - user_program_start);
+  __builtin_memcpy(Machine::kernel_pointer(code), user_program_start, size);
+  if (!space.map(kCodeBase, code, Rights::kRead)) fail("map code");
+  if (!space.map(kStackTop - kPageSize, stack, Rights::kRead | Rights::kWrite)) fail("map stack");
+  if (space.map(kCodeBase, stack, Rights::kRead)) fail("mapped over an existing page");
+  if (space.map(UK_KERNEL_VMA, stack, Rights::kRead)) fail("mapped a kernel address");
+  if (space.lookup(kCodeBase + 5) != code + 5) fail("lookup of the code page");
+  space.unmap(kStackTop - kPageSize);
+  if (space.lookup(kStackTop - 8) != kNoPhysical) fail("unmap");
+  if (!space.map(kStackTop - kPageSize, stack, Rights::kRead | Rights::kWrite)) fail("remap");
+  print("paging: user space at ", hex(space.root()), ": code ", hex(kCodeBase), " (r-x), stack ",
+        hex(kStackTop - kPageSize), " (rw-)\n");
+}
+
+}  // namespace
+
+Context* on_syscall(Context& current) {
+  if (current.get(SysReg::kStatus) != static_cast<word>(Syscall::kDebugWrite)) {
+    fail("unexpected system call");
+  }
+  MessageInfo info(current.get(SysReg::kInfo));
+  std::array<char, Context::kMessageRegisters * sizeof(word)> text{};
+  if (info.length() > text.size()) {
+    current.set(SysReg::kStatus, static_cast<word>(Error::kInvalidArgument));
+    return &current;
+  }
+  for (std::size_t i = 0; i < Context::kMessageRegisters; ++i) {
+    word w = current.get(static_cast<SysReg>(static_cast<unsigned>(SysReg::kMr0) + i));
+    __builtin_memcpy(text.data() + i * sizeof(word), &w, sizeof(word));
+  }
+  Machine::console_write(std::string_view(text.data(), info.length()));
+  current.set(SysReg::kStatus, static_cast<word>(Error::kOk));
+  return &current;
+}
+
+Context* on_user_fault(Context& current, const UserFault& fault) {
+  print("fault: kind=", kind_name(fault.kind), " addr=", hex(fault.address),
+        " ip=", hex(current.instruction_pointer()), " vector=", fault.vector,
+        " error=", hex(fault.error_code), "\n");
+  if (action == 0 || action > kExpected.size()) fail("fault in the syscall/spin phase");
+  const Expected& expected = kExpected[action - 1];
+  if (fault.kind != expected.kind || fault.vector != expected.vector ||
+      current.instruction_pointer() != user_address(expected.instruction)) {
+    fail(expected.action);
+  }
+  if (fault.kind == FaultKind::kMemoryAccess && fault.address != 0xffffffff80100000) {
+    fail("page-fault address");
+  }
+  print("smoke: ", expected.action, " reported\n");
+  ++faults;
+  if (action < kExpected.size()) return start_action(action + 1);
+  print("smoke: ", faults, " faults reported\n");
+  exit_qemu(ExitCode::kSuccess);
+}
+
+Context* on_timer(Context* current) {
+  if (current == nullptr) {
+    irq_timed_out = true;
+    return nullptr;
+  }
+  ++ticks;
+  print("timer: tick ", ticks, " in ring 3 at ip=", hex(current->instruction_pointer()), "\n");
+  if (action != 0) fail("timer tick outside the spin phase");
+  if (ticks < kSpinTicks) {
+    Machine::timer_arm(Machine::now_ns() + kTickNs);
+    return current;
+  }
+  print("timer: ", ticks, " ticks preempted the spinning program\n");
+  return start_action(1);
+}
+
+Context* on_irq(Context* current, unsigned line) {
+  if (line != kComLine) fail("interrupt on an unexpected line");
+  serial_set_transmit_interrupt(false);
+  irq_seen = true;
+  return current;
+}
+
+void kernel_main() {
+  CpuFeatures f = cpu_features();
+  print("ukernel x86-64 boot-smoke\n");
+  print("cpu: nx=", f.nx, " smep=", f.smep, " smap=", f.smap, " pcid=", f.pcid, "\n");
+  word ram = 0;
+  for (const MemoryRegion& region : boot_memory_map()) {
+    if (region.type == kMemoryRam) ram += region.size;
+  }
+  print("memory: ", ram >> 20, " MiB RAM, ", frames_free_count(), " free frames\n");
+  print("timer: lapic ", timer_lapic_hz() / 1000, " kHz, tsc ", timer_tsc_hz() / 1000, " kHz\n");
+  check_interrupt_routing();
+  build_address_space();
+  Machine::activate(space);
+  Machine::timer_arm(Machine::now_ns() + kTickNs);
+  resume(*start_action(0));
+}
+
+}  // namespace ukernel::x86

@@ -1,0 +1,43 @@
+// panic-smoke: a kernel bug must be reported, not hidden. kernel_main() writes to an unmapped
+// kernel address two calls deep; the ring-0 page fault must print the registers and a backtrace
+// and exit QEMU with ExitCode::kPanic (status 65).
+#include "arch/boot.hpp"
+#include "arch/console.hpp"
+#include "arch/entry.hpp"
+
+namespace ukernel::x86 {
+namespace {
+
+[[gnu::noinline]] void write_unmapped(volatile word* where) {
+  *where = 0xdead;
+  asm volatile("" ::: "memory");
+}
+
+[[gnu::noinline]] void kernel_bug() {
+  write_unmapped(reinterpret_cast<volatile word*>(0xffffa00000000000));
+  asm volatile("" ::: "memory");
+}
+
+}  // namespace
+
+Context* on_syscall(Context& current) {
+  return &current;
+}
+Context* on_user_fault(Context& current, const UserFault&) {
+  return &current;
+}
+Context* on_timer(Context* current) {
+  return current;
+}
+Context* on_irq(Context* current, unsigned) {
+  return current;
+}
+
+void kernel_main() {
+  print("ukernel x86-64 panic-smoke: writing to an unmapped kernel address\n");
+  kernel_bug();
+  print("panic-smoke: the write did not fault\n");
+  exit_qemu(ExitCode::kFailure);
+}
+
+}  // namespace ukernel::x86
