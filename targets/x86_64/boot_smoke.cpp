@@ -3,7 +3,8 @@
 // Boots, routes COM1's IRQ 4 through the I/O APIC and takes it, builds one user address space,
 // runs user_program.S in ring 3: a kDebugWrite system call, then spinning while the LAPIC timer
 // preempts it, then four faulting actions, each in a fresh restart of the program. Every fault
-// must be reported with the expected kind and instruction pointer; then QEMU exits with
+// must be reported with the expected kind, address and instruction pointer; three more faulting
+// actions check NX, read-only code and a kernel-half instruction pointer. Then QEMU exits with
 // ExitCode::kSuccess. Any surprise exits with kFailure (a test failure) or kPanic (kernel bug).
 #include <array>
 #include <cstdint>
@@ -16,7 +17,8 @@
 #include "arch/machine.hpp"
 
 extern "C" const char user_program_start[], user_program_end[], user_entry[];
-extern "C" const char user_fault_write[], user_fault_hlt[], user_fault_inb[], user_fault_divide[];
+extern "C" const char user_fault_write[], user_fault_hlt[], user_fault_inb[], user_fault_divide[],
+    user_fault_code_write[];
 
 namespace ukernel::x86 {
 namespace {
@@ -29,18 +31,40 @@ constexpr unsigned kSpinTicks = 3;
 constexpr std::uint64_t kTickNs = 1'000'000;
 constexpr unsigned kComLine = 4;
 
+constexpr word kKernelWriteAddress = 0xffffffff80100000;  // user_program.S writes here
+constexpr word kKernelHalfIp = 0xffff800000000000;        // action 7 starts the thread here
+constexpr word kStackCodeAddress = kStackTop - 64;        // action 5 jumps here
+
+word user_address(const char* symbol) {
+  return kCodeBase + static_cast<word>(symbol - user_program_start);
+}
+
+// What each action must report. Actions 1-4 are the scenario's four faults; 5-7 check the
+// protection the back-end promises on top (NX stack, read-only code, no kernel-half ip).
 struct Expected {
   std::string_view action;
   FaultKind kind;
   word vector;
-  const char* instruction;
+  word error_code;
+  word ip;
+  word address;
 };
-const std::array<Expected, 4> kExpected = {{
-    {"write to kernel memory", FaultKind::kMemoryAccess, 14, user_fault_write},
-    {"hlt", FaultKind::kProtection, 13, user_fault_hlt},
-    {"inb", FaultKind::kProtection, 13, user_fault_inb},
-    {"divide by zero", FaultKind::kArithmetic, 0, user_fault_divide},
-}};
+constexpr std::size_t kRequiredFaults = 4;
+std::array<Expected, 7> expected_faults() {
+  return {{
+      {"write to kernel memory", FaultKind::kMemoryAccess, 14, 0x7, user_address(user_fault_write),
+       kKernelWriteAddress},
+      {"hlt", FaultKind::kProtection, 13, 0, user_address(user_fault_hlt), 0},
+      {"inb", FaultKind::kProtection, 13, 0, user_address(user_fault_inb), 0},
+      {"divide by zero", FaultKind::kArithmetic, 0, 0, user_address(user_fault_divide), 0},
+      // error 0x15: present, user, instruction fetch.
+      {"execute on the stack (NX)", FaultKind::kMemoryAccess, 14, 0x15, kStackCodeAddress,
+       kStackCodeAddress},
+      {"write to read-only code", FaultKind::kMemoryAccess, 14, 0x7,
+       user_address(user_fault_code_write), kCodeBase},
+      {"kernel-half ip refused", FaultKind::kMemoryAccess, 14, 0, kKernelHalfIp, kKernelHalfIp},
+  }};
+}
 
 // The page-table pool, as the core will carve it from untyped memory after the AddressSpace.
 alignas(4096) std::array<std::uint8_t, 8 * 4096> space_pool;
@@ -52,10 +76,6 @@ unsigned faults = 0;
 unsigned ticks = 0;
 bool irq_seen = false;
 bool irq_timed_out = false;
-
-word user_address(const char* symbol) {
-  return kCodeBase + static_cast<word>(symbol - user_program_start);
-}
 
 [[noreturn]] void fail(std::string_view why) {
   print("smoke: FAIL: ", why, "\n");
@@ -81,7 +101,7 @@ std::string_view kind_name(FaultKind kind) {
 
 Context* start_action(unsigned next) {
   action = next;
-  thread.start(user_address(user_entry), kStackTop, action);
+  thread.start(action == 7 ? kKernelHalfIp : user_address(user_entry), kStackTop, action);
   return &thread;
 }
 
@@ -141,19 +161,19 @@ Context* on_user_fault(Context& current, const UserFault& fault) {
   print("fault: kind=", kind_name(fault.kind), " addr=", hex(fault.address),
         " ip=", hex(current.instruction_pointer()), " vector=", fault.vector,
         " error=", hex(fault.error_code), "\n");
-  if (action == 0 || action > kExpected.size()) fail("fault in the syscall/spin phase");
-  const Expected& expected = kExpected[action - 1];
-  if (fault.kind != expected.kind || fault.vector != expected.vector ||
-      current.instruction_pointer() != user_address(expected.instruction)) {
-    fail(expected.action);
+  const auto expected = expected_faults();
+  if (action == 0 || action > expected.size()) fail("fault in the syscall/spin phase");
+  const Expected& want = expected[action - 1];
+  if (fault.kind != want.kind || fault.vector != want.vector ||
+      fault.error_code != want.error_code || fault.address != want.address ||
+      current.instruction_pointer() != want.ip) {
+    fail(want.action);
   }
-  if (fault.kind == FaultKind::kMemoryAccess && fault.address != 0xffffffff80100000) {
-    fail("page-fault address");
-  }
-  print("smoke: ", expected.action, " reported\n");
+  print("smoke: ", want.action, " reported\n");
   ++faults;
-  if (action < kExpected.size()) return start_action(action + 1);
-  print("smoke: ", faults, " faults reported\n");
+  if (faults == kRequiredFaults) print("smoke: ", faults, " faults reported\n");
+  if (action < expected.size()) return start_action(action + 1);
+  print("smoke: ", faults - kRequiredFaults, " protection checks passed\n");
   exit_qemu(ExitCode::kSuccess);
 }
 
@@ -185,10 +205,20 @@ void kernel_main() {
   print("ukernel x86-64 boot-smoke\n");
   print("cpu: nx=", f.nx, " smep=", f.smep, " smap=", f.smap, " pcid=", f.pcid, "\n");
   word ram = 0;
+  word top = 0;  // end of the highest RAM region
   for (const MemoryRegion& region : boot_memory_map()) {
-    if (region.type == kMemoryRam) ram += region.size;
+    if (region.type != kMemoryRam) continue;
+    ram += region.size;
+    if (region.base + region.size > top) top = region.base + region.size;
   }
   print("memory: ", ram >> 20, " MiB RAM, ", frames_free_count(), " free frames\n");
+  // The direct map must reach the last byte of RAM (a hole here is a ring-0 page fault).
+  auto* last = static_cast<volatile word*>(Machine::kernel_pointer(top - sizeof(word)));
+  word saved = *last;
+  *last = 0x5a5a5a5a5a5a5a5a;
+  if (*last != 0x5a5a5a5a5a5a5a5a) fail("direct map: the last RAM word does not read back");
+  *last = saved;
+  print("memory: direct map reaches ", hex(top), "\n");
   print("timer: lapic ", timer_lapic_hz() / 1000, " kHz, tsc ", timer_tsc_hz() / 1000, " kHz\n");
   check_interrupt_routing();
   build_address_space();

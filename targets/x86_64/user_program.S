@@ -6,11 +6,15 @@
 //   2: hlt                      -> #GP   (kProtection)
 //   3: inb from an I/O port     -> #GP   (kProtection)
 //   4: divide by zero           -> #DE   (kArithmetic)
+//   5: jump to the stack        -> #PF   (kMemoryAccess: the stack is no-execute)
+//   6: write to its own code    -> #PF   (kMemoryAccess: code is read-only)
+//   7: (started at a kernel-half address by the kernel: never runs)
 // The user_fault_* labels mark the faulting instructions; the scenario checks the reported ip.
         .section .rodata.user_program, "a"
         .balign 16
         .globl user_program_start, user_program_end, user_entry
         .globl user_fault_write, user_fault_hlt, user_fault_inb, user_fault_divide
+        .globl user_fault_code_write
 user_program_start:
 user_entry:
         cmp $0, %rdi
@@ -23,6 +27,10 @@ user_entry:
         je user_fault_inb
         cmp $4, %rdi
         je divide
+        cmp $5, %rdi
+        je execute_stack
+        cmp $6, %rdi
+        je write_code
         ud2
 
 hello:
@@ -70,6 +78,15 @@ divide:
         xor %edx, %edx
 user_fault_divide:
         div %ecx
+        ud2
+
+execute_stack:
+        lea -64(%rsp), %rax
+        jmp *%rax
+write_code:
+        lea user_program_start(%rip), %rax
+user_fault_code_write:
+        movq $0, (%rax)
         ud2
 
         .balign 8
