@@ -8,6 +8,7 @@
 #   -mgeneral-regs-only           the kernel never touches x87/SSE state (user state stays intact)
 #   -fno-omit-frame-pointer       the panic handler walks the rbp chain for its backtrace
 #   -fno-asynchronous-unwind-tables  no .eh_frame: nothing unwinds
+#   -g                            line numbers for addr2line and gdb (not loaded: non-alloc sections)
 set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 
@@ -18,7 +19,7 @@ set(CMAKE_ASM_COMPILER /usr/bin/gcc)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
 set(_ukernel_freestanding
-    "-ffreestanding -fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common")
+    "-g -ffreestanding -fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common")
 set(CMAKE_C_FLAGS_INIT "${_ukernel_freestanding}")
 set(CMAKE_CXX_FLAGS_INIT
     "${_ukernel_freestanding} -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit")
