@@ -135,6 +135,7 @@ std::uint64_t timer_tsc_hz() {
 }
 
 std::uint64_t timer_now_ns() {
+  if (tsc_hz == 0) return 0;  // not calibrated yet
   std::uint64_t ticks = rdtsc() - tsc_at_calibration;
   return ticks / tsc_hz * 1'000'000'000 + ticks % tsc_hz * 1'000'000'000 / tsc_hz;
 }
