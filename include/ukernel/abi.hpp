@@ -19,18 +19,18 @@ using word = std::uint64_t;
 // Every system call returns an Error in the Status register; the result words follow it.
 // ---------------------------------------------------------------------------------------------
 enum class Syscall : word {
-  kSend = 0,       // Cap=endpoint or saved reply; blocks until a receiver takes the message
-  kTrySend = 1,    // as kSend, but returns kWouldBlock instead of blocking
-  kRecv = 2,       // Cap=endpoint; blocks until a message (or a bound notification) arrives
-  kTryRecv = 3,    // as kRecv, but returns kWouldBlock instead of blocking
-  kCall = 4,       // send, then wait for the reply, atomically; on a kernel object: invoke it
-  kReply = 5,      // answers the caller whose reply capability the thread holds
-  kReplyRecv = 6,  // kReply, then kRecv on Cap, in one kernel entry
-  kSignal = 7,     // Cap=notification; ORs the capability's badge into its word
-  kWait = 8,       // Cap=notification; blocks until the word is non-zero, returns and clears it
-  kPoll = 9,       // as kWait, but never blocks (returns 0 bits if none are set)
-  kYield = 10,     // gives up the rest of the timeslice
-  kAbort = 11,     // stops the thread; its fault endpoint hears FaultKind::kAbort
+  kSend = 0,         // Cap=endpoint or saved reply; blocks until a receiver takes the message
+  kTrySend = 1,      // as kSend, but returns kWouldBlock instead of blocking
+  kRecv = 2,         // Cap=endpoint; blocks until a message (or a bound notification) arrives
+  kTryRecv = 3,      // as kRecv, but returns kWouldBlock instead of blocking
+  kCall = 4,         // send, then wait for the reply, atomically; on a kernel object: invoke it
+  kReply = 5,        // answers the caller whose reply capability the thread holds
+  kReplyRecv = 6,    // kReply, then kRecv on Cap, in one kernel entry
+  kSignal = 7,       // Cap=notification; ORs the capability's badge into its word
+  kWait = 8,         // Cap=notification; blocks until the word is non-zero, returns and clears it
+  kPoll = 9,         // as kWait, but never blocks (returns 0 bits if none are set)
+  kYield = 10,       // gives up the rest of the timeslice
+  kAbort = 11,       // stops the thread; its fault endpoint hears FaultKind::kAbort
   kDebugWrite = 12,  // writes Info.length bytes from the message words to the kernel console
   kCount = 13,
 };
@@ -56,6 +56,7 @@ inline constexpr std::size_t kMaxTransferCaps = 4;
 class MessageInfo {
  public:
   static constexpr word kCapsDropped = 1u << 10;  // received caps did not fit: none transferred
+  static constexpr word kTruncated = 1u << 11;    // the receiver has no IPC buffer for the rest
 
   constexpr MessageInfo() = default;
   constexpr explicit MessageInfo(word raw) : raw_(raw) {}
@@ -67,6 +68,7 @@ class MessageInfo {
   constexpr std::size_t length() const { return raw_ & 0x7fu; }
   constexpr std::size_t caps() const { return (raw_ >> 7) & 7u; }
   constexpr bool caps_dropped() const { return (raw_ & kCapsDropped) != 0; }
+  constexpr bool truncated() const { return (raw_ & kTruncated) != 0; }
 
   friend constexpr bool operator==(MessageInfo, MessageInfo) = default;
 
@@ -81,11 +83,11 @@ inline constexpr word kNotificationLabel = kMaxLabel - 1;  // a bound notificati
 
 // The per-thread IPC buffer, a page mapped into the thread's address space.
 struct IpcBuffer {
-  word msg[kMaxMessageWords];    // message words; entries below kMessageRegisters are unused
-  word caps[kMaxTransferCaps];   // send: addresses of the capabilities to transfer
-  word receive_slot;             // receive: first slot of the window transferred caps land in
-  word receive_count;            // receive: size of that window (0: accept no capabilities)
-  word user_data[6];             // free for the user runtime (thread-local pointer and such)
+  word msg[kMaxMessageWords];   // message words; entries below kMessageRegisters are unused
+  word caps[kMaxTransferCaps];  // send: addresses of the capabilities to transfer
+  word receive_slot;            // receive: first slot of the window transferred caps land in
+  word receive_count;           // receive: size of that window (0: accept no capabilities)
+  word user_data[6];            // free for the user runtime (thread-local pointer and such)
 };
 static_assert(sizeof(IpcBuffer) <= 1024);
 
@@ -120,9 +122,15 @@ enum class Rights : word {
   kGrant = 4,  // transfer capabilities with a message through this endpoint
   kAll = 7,
 };
-constexpr Rights operator|(Rights a, Rights b) { return Rights(word(a) | word(b)); }
-constexpr Rights operator&(Rights a, Rights b) { return Rights(word(a) & word(b)); }
-constexpr bool has_rights(Rights have, Rights need) { return (have & need) == need; }
+constexpr Rights operator|(Rights a, Rights b) {
+  return Rights(word(a) | word(b));
+}
+constexpr Rights operator&(Rights a, Rights b) {
+  return Rights(word(a) & word(b));
+}
+constexpr bool has_rights(Rights have, Rights need) {
+  return (have & need) == need;
+}
 
 enum class ObjectType : word {
   kNone = 0,
@@ -152,15 +160,15 @@ enum class Invocation : word {
   kCNodeRevoke = 14,     // (slot)
   kCNodeSaveReply = 15,  // (dest_slot): moves the caller's pending reply capability there
   // Thread:
-  kThreadConfigure = 20,  // (cspace_cnode, address_space, ipc_frame, ipc_vaddr, fault_endpoint)
+  kThreadConfigure = 20,     // (cspace_cnode, address_space, ipc_frame, ipc_vaddr, fault_endpoint)
   kThreadSetPriority = 21,   // (priority): at most the caller's own priority
   kThreadSetTimeslice = 22,  // (nanoseconds), at least kMinTimesliceNs
   kThreadWriteRegisters = 23,  // (ip, sp, arg)
   kThreadReadRegisters = 24,   // -> (state, ip, sp, reg[0..kRegisterCount))
   kThreadResume = 25,
   kThreadSuspend = 26,
-  kThreadRestart = 27,  // (ip, sp, arg): cancel any IPC, fresh registers, resume
-  kThreadBindNotification = 28,    // (notification)
+  kThreadRestart = 27,           // (ip, sp, arg): cancel any IPC, fresh registers, resume
+  kThreadBindNotification = 28,  // (notification)
   kThreadUnbindNotification = 29,
   // AddressSpace:
   kAddressSpaceMap = 40,    // (frame, vaddr, rights)
@@ -168,7 +176,7 @@ enum class Invocation : word {
   // Frame:
   kFramePhysicalAddress = 50,  // -> (paddr, size)
   // IRQ:
-  kIrqControlGet = 60,         // (line, dest_cnode, dest_slot)
+  kIrqControlGet = 60,              // (line, dest_cnode, dest_slot)
   kIrqHandlerSetNotification = 61,  // (notification): its badge is signalled on each interrupt
   kIrqHandlerAck = 62,              // re-enables the line after an interrupt was handled
   kIrqHandlerClear = 63,
@@ -183,8 +191,8 @@ inline constexpr std::uint64_t kDefaultTimesliceNs = 5'000'000;
 inline constexpr std::uint64_t kMinTimesliceNs = 100'000;
 
 enum class ThreadState : word {
-  kInactive = 0,        // created or suspended; not schedulable
-  kRunning = 1,         // running or ready
+  kInactive = 0,  // created or suspended; not schedulable
+  kRunning = 1,   // running or ready
   kBlockedOnSend = 2,
   kBlockedOnRecv = 3,
   kBlockedOnReply = 4,  // in kCall, or waiting for its supervisor after a fault
@@ -199,7 +207,7 @@ enum class FaultKind : word {
   kIllegalInstruction = 5,  // undefined or privileged instruction
   kProtection = 6,          // privileged operation (I/O port, hlt, ...) without the right
   kBreakpoint = 7,
-  kAbort = 8,               // the thread called kAbort (or returned from its entry); address = code
+  kAbort = 8,  // the thread called kAbort (or returned from its entry); address = code
 };
 
 // The fault message a faulting thread's fault endpoint receives (label kFaultLabel). The badge
@@ -216,9 +224,36 @@ struct FaultMessage {
 // Object sizes: retype takes size_bits for the variable-sized types; the others are fixed.
 inline constexpr unsigned kMinUntypedBits = 4;
 inline constexpr unsigned kMaxUntypedBits = 40;
-inline constexpr unsigned kMinCNodeBits = 2;    // a CNode of 2^bits slots
+inline constexpr unsigned kMinCNodeBits = 2;  // a CNode of 2^bits slots
 inline constexpr unsigned kMaxCNodeBits = 16;
 
 inline constexpr word kNoPhysical = ~word{0};
+
+// ---------------------------------------------------------------------------------------------
+// The root task. The kernel makes it at boot and hands it every resource: its CSpace holds the
+// capabilities below, and its first argument is the address of a read-only BootInfo page.
+// ---------------------------------------------------------------------------------------------
+inline constexpr word kRootCNodeSlot = 1;
+inline constexpr word kRootThreadSlot = 2;
+inline constexpr word kRootAddressSpaceSlot = 3;
+inline constexpr word kIrqControlSlot = 4;
+inline constexpr word kRootIpcFrameSlot = 5;
+inline constexpr word kBootInfoFrameSlot = 6;
+inline constexpr word kFirstUntypedSlot = 7;
+inline constexpr unsigned kRootCNodeBits = 12;
+inline constexpr std::size_t kMaxBootUntyped = 128;
+
+struct BootInfo {
+  struct Untyped {
+    word paddr;
+    word size_bits;
+  };
+  word first_free_slot;  // slots from here to 2^cnode_bits - 1 are empty
+  word cnode_bits;
+  word untyped_count;  // untyped[i] is in slot kFirstUntypedSlot + i
+  word irq_lines;      // valid lines for kIrqControlGet: 0 .. irq_lines-1
+  word page_size;
+  Untyped untyped[kMaxBootUntyped];
+};
 
 }  // namespace ukernel

@@ -37,13 +37,18 @@ concept UserContext = requires(C& ctx, const C& cctx, SysReg r, std::size_t i, w
   // Entering user mode: a fresh register file that starts at `ip` with stack `sp` and `arg` in
   // the first argument register.
   { ctx.start(w, w, w) } -> std::same_as<void>;
+  // The thread is gone: free anything the back-end keeps for it.
+  { ctx.release() } -> std::same_as<void>;
   { cctx.reg(i) } -> std::same_as<word>;
   { ctx.set_reg(i, w) } -> std::same_as<void>;
 };
 
 // The hardware translation of one address space (page tables, or their hosted emulation).
+// It is built in place inside the AddressSpace object, and takes its table memory from the pool
+// that follows the object's header (pool: kernel pointer, size in bytes, physical address).
 template <class P>
-concept PageTable = requires(P& pt, const P& cpt, word vaddr, word paddr, Rights rights) {
+concept PageTable = std::constructible_from<P, void*, std::size_t, word> &&
+    requires(P& pt, const P& cpt, word vaddr, word paddr, Rights rights) {
   // Maps one page; false if the back-end cannot (the core checks alignment and overlap first).
   { pt.map(vaddr, paddr, rights) } -> std::same_as<bool>;
   { pt.unmap(vaddr) } -> std::same_as<void>;
@@ -58,6 +63,8 @@ concept Backend = requires(std::string_view text, word paddr, unsigned line,
   requires PageTable<typename M::PageTable>;
   // Page size of the translation hardware; frames are multiples of it.
   requires M::kPageSize >= 4096;
+  // User virtual addresses are below this.
+  { M::kUserSpaceEnd } -> std::convertible_to<word>;
   // Interrupt lines the back-end can route to IrqHandler objects.
   { M::kIrqLines } -> std::convertible_to<unsigned>;
   // Address-space switch.

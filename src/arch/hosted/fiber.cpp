@@ -1,0 +1,320 @@
+// Hosted threads as fibers: the user side of a system call, the kernel exit path that switches
+// fibers, and hardware faults (signals) turned into kernel fault events.
+//
+// A system call is a plain function call on the calling thread's fiber: it enters the same
+// core::handle_syscall a trap would, then dispatch() switches straight to the fiber of whatever
+// thread the kernel made current. So an IPC round trip costs two fiber switches plus the kernel.
+// When no thread can run, dispatch() advances the virtual clock to the next device event; with
+// none left it returns to the driver (Simulation::run).
+#include <signal.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "arch/user.hpp"
+#include "core/address_space.hpp"
+#include "state.hpp"
+
+// ASan must be told about every stack switch, or it reports false errors on fiber stacks.
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+namespace {
+constexpr bool kAsan = true;
+void asan_start_switch(void** fake, const void* bottom, std::size_t size) {
+  __sanitizer_start_switch_fiber(fake, bottom, size);
+}
+void asan_finish_switch(void* fake, const void** bottom, std::size_t* size) {
+  __sanitizer_finish_switch_fiber(fake, bottom, size);
+}
+void asan_unpoison(void* memory, std::size_t size) {
+  __asan_unpoison_memory_region(memory, size);
+}
+}  // namespace
+#else
+namespace {
+constexpr bool kAsan = false;
+void asan_start_switch(void**, const void*, std::size_t) {}
+void asan_finish_switch(void*, const void**, std::size_t*) {}
+void asan_unpoison(void*, std::size_t) {}
+}  // namespace
+#endif
+
+namespace ukernel::arch {
+
+namespace {
+
+constexpr std::size_t kStackBytes = kAsan ? 512 * 1024 : 128 * 1024;
+constexpr std::size_t kGuardBytes = 4096;
+constexpr std::size_t kAltStackBytes = 256 * 1024;
+
+void free_fiber(HostedFiber* f) {
+  HostedState& s = hosted();
+  for (HostedFiber** p = &s.live; *p != nullptr; p = &(*p)->next_live) {
+    if (*p == f) {
+      *p = f->next_live;
+      break;
+    }
+  }
+  if (f->stack != nullptr) {
+    asan_unpoison(f->stack, f->stack_bytes);
+    munmap(f->stack, f->stack_bytes);
+  }
+  delete f;
+}
+
+// A fiber is retired when its thread restarts or is destroyed. If the CPU is on its stack, it
+// is freed right after the next switch.
+void retire(HostedFiber* f) {
+  HostedState& s = hosted();
+  if (f == nullptr) return;
+  if (f == s.running) {
+    f->dead = true;
+    s.retired = f;
+  } else {
+    free_fiber(f);
+  }
+}
+
+void after_switch(ctx::transfer_t from, void* fake_stack) {
+  HostedState& s = hosted();
+  if (from.data != nullptr) *static_cast<ctx::fcontext_t*>(from.data) = from.fctx;
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  asan_finish_switch(fake_stack, &bottom, &size);
+  if (s.main_stack_bottom == nullptr && bottom != nullptr) {
+    s.main_stack_bottom = bottom;
+    s.main_stack_size = size;
+  }
+  if (s.retired != nullptr && s.retired != s.running) {
+    free_fiber(s.retired);
+    s.retired = nullptr;
+  }
+}
+
+void run_abort_loop(HostedFiber* self) {
+  // The entry function returned: that is kAbort with code 0. A supervisor that resumes the
+  // thread sees it abort again.
+  for (;;) {
+    word* regs = user_frame();
+    regs[unsigned(SysReg::kStatus)] = word(Syscall::kAbort);
+    regs[unsigned(SysReg::kMr0)] = 0;
+    user_trap(regs);
+    (void)self;
+  }
+}
+
+void fiber_main(ctx::transfer_t from) {
+  after_switch(from, nullptr);
+  HostedFiber* self = hosted().running;
+  hosted().in_user = true;
+  reinterpret_cast<void (*)(word)>(self->entry)(self->arg);
+  hosted().in_user = false;
+  run_abort_loop(self);
+}
+
+void switch_to(HostedFiber* target, HostedFiber* self) {
+  HostedState& s = hosted();
+  bool dying = self != nullptr && self->dead;
+  if (target != nullptr && target->context == nullptr) {
+    void* stack = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (stack == MAP_FAILED) {
+      std::perror("hosted: fiber stack");
+      std::abort();
+    }
+    mprotect(stack, kGuardBytes, PROT_NONE);
+    target->stack = stack;
+    target->stack_bytes = kStackBytes;
+    target->context = ctx::make_fcontext(static_cast<char*>(stack) + kStackBytes,
+                                         kStackBytes - kGuardBytes, fiber_main);
+  }
+  ctx::fcontext_t* save = self ? &self->context : &s.main_context;
+  ctx::fcontext_t to = target ? target->context : s.main_context;
+  const void* bottom =
+      target ? static_cast<char*>(target->stack) + kGuardBytes : s.main_stack_bottom;
+  std::size_t size = target ? kStackBytes - kGuardBytes : s.main_stack_size;
+  s.running = target;
+  void* fake_stack = nullptr;
+  asan_start_switch(dying ? nullptr : &fake_stack, bottom, size);
+  ctx::transfer_t from = ctx::jump_fcontext(to, dying ? nullptr : save);
+  after_switch(from, fake_stack);
+}
+
+void deliver_due_events() {
+  HostedState& s = hosted();
+  if (s.timer_deadline_ns != 0 && s.timer_deadline_ns <= s.now_ns) {
+    s.timer_deadline_ns = 0;
+    core::handle_timer();
+  }
+  while (!s.irq_events.empty() && s.irq_events.front().time_ns <= s.now_ns) {
+    s.irq_pending[s.irq_events.front().line] = true;
+    s.irq_events.erase(s.irq_events.begin());
+  }
+  for (unsigned line = 0; line < Machine::kIrqLines; ++line) {
+    if (s.irq_pending[line] && !s.irq_masked[line]) {
+      s.irq_pending[line] = false;
+      core::handle_interrupt(line);
+    }
+  }
+}
+
+// Idle: jumps the clock to the next device event. False if there is none before the limit
+// (the timer tick alone cannot wake anybody).
+bool advance_to_next_event() {
+  HostedState& s = hosted();
+  if (s.irq_events.empty()) {
+    s.quiescent = true;
+    return false;
+  }
+  std::uint64_t at = s.irq_events.front().time_ns;
+  if (s.limit_ns != 0 && at > s.limit_ns) return false;
+  if (at > s.now_ns) s.now_ns = at;
+  return true;
+}
+
+HostedState* g_signal_state = nullptr;
+struct sigaction g_previous[32];
+void* g_alt_stack = nullptr;
+
+FaultKind fault_kind(int signal) {
+  switch (signal) {
+    case SIGFPE:
+      return FaultKind::kArithmetic;
+    case SIGILL:
+      return FaultKind::kIllegalInstruction;
+    case SIGTRAP:
+      return FaultKind::kBreakpoint;
+    default:
+      return FaultKind::kMemoryAccess;
+  }
+}
+
+void on_fault_signal(int signal, siginfo_t* info, void* ucontext_raw) {
+  HostedState& s = hosted();
+  HostedFiber* self = s.running;
+  if (!s.in_user || self == nullptr) {
+    // Not a user thread: a bug in the kernel, the back-end or a test. Let the previous handler
+    // (the sanitizer's, or the default) report it when the instruction runs again.
+    sigaction(signal, &g_previous[signal], nullptr);
+    return;
+  }
+  auto* uc = static_cast<ucontext_t*>(ucontext_raw);
+  word ip = word(uc->uc_mcontext.gregs[REG_RIP]);
+  FaultKind kind = fault_kind(signal);
+  word address = kind == FaultKind::kMemoryAccess ? reinterpret_cast<word>(info->si_addr) : ip;
+  s.in_user = false;
+  self->dead = true;
+  self->fault = kind;
+  self->fault_address = address;
+  core::Thread* t = core::current();
+  t->context.stopped_at(ip);
+  core::handle_fault(kind, address);
+  dispatch(self);  // never returns: self is dead
+}
+
+}  // namespace
+
+void HostedContext::start(word ip, word sp, word arg) {
+  retire(fiber);
+  fiber = new HostedFiber;
+  fiber->entry = ip;
+  fiber->arg = arg;
+  fiber->next_live = hosted().live;
+  hosted().live = fiber;
+  ip_ = ip;
+  sp_ = sp;
+  arg_ = arg;
+}
+
+void HostedContext::release() {
+  retire(fiber);
+  fiber = nullptr;
+}
+
+void dispatch(HostedFiber* self) {
+  HostedState& s = hosted();
+  for (;;) {
+    deliver_due_events();
+    core::Thread* next = core::current();
+    HostedFiber* target = nullptr;
+    if (next == nullptr) {
+      if (advance_to_next_event()) continue;
+    } else {
+      target = next->context.fiber;
+      if (target->dead) {
+        // Resumed after a hardware fault: on a host there is no instruction to retry, so the
+        // same fault is raised again (as re-executing it unchanged would on hardware).
+        core::handle_fault(target->fault, target->fault_address);
+        continue;
+      }
+    }
+    if (target == self && (self == nullptr || !self->dead)) return;
+    if (self == nullptr && target == nullptr) return;
+    switch_to(target, self);
+    return;
+  }
+  (void)s;
+}
+
+void free_all_fibers() {
+  HostedState& s = hosted();
+  while (s.live != nullptr)
+    free_fiber(s.live);
+  s.retired = nullptr;
+  s.running = nullptr;
+}
+
+void install_fault_handlers() {
+  if (g_alt_stack == nullptr) {
+    g_alt_stack = std::malloc(kAltStackBytes);
+    stack_t alt{};
+    alt.ss_sp = g_alt_stack;
+    alt.ss_size = kAltStackBytes;
+    sigaltstack(&alt, nullptr);
+  }
+  struct sigaction action {};
+  action.sa_sigaction = on_fault_signal;
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+  sigemptyset(&action.sa_mask);
+  for (int signal : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) {
+    sigaction(signal, &action, &g_previous[signal]);
+  }
+  g_signal_state = &hosted();
+}
+
+void remove_fault_handlers() {
+  for (int signal : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP}) {
+    sigaction(signal, &g_previous[signal], nullptr);
+  }
+}
+
+// --- the user side --------------------------------------------------------------------------
+
+UserFrame user_frame() {
+  return core::current()->context.registers();
+}
+
+void user_trap(UserFrame) {
+  HostedState& s = hosted();
+  HostedFiber* self = s.running;
+  s.in_user = false;
+  s.now_ns += s.syscall_cost_ns;
+  core::handle_syscall();
+  if (s.preempt_one_in != 0 && next_random() % s.preempt_one_in == 0) core::handle_preemption();
+  dispatch(self);
+  s.in_user = true;
+}
+
+IpcBuffer* user_ipc_buffer() {
+  return core::current()->ipc_buffer;
+}
+
+void* user_pointer(word vaddr, std::size_t bytes) {
+  core::AddressSpace* as = core::current()->address_space();
+  return as ? core::user_to_kernel(*as, vaddr, bytes) : nullptr;
+}
+
+}  // namespace ukernel::arch

@@ -1,0 +1,83 @@
+// The hosted back-end's Machine: the kernel core runs inside one Linux process, each user
+// thread is a Boost.Context fiber, and time is a virtual clock.
+//
+// "Physical memory" is one host allocation; physical addresses are offsets into it from
+// kPhysicalBase. Page tables are a real software table per address space (a hash table in the
+// space's page-table pool): the bookkeeping is exact even though no hardware enforces it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "ukernel/abi.hpp"
+
+namespace ukernel::arch {
+
+struct HostedFiber;  // the fiber running a thread (src/arch/hosted/fiber.cpp)
+
+class HostedContext {
+ public:
+  static constexpr std::size_t kMessageRegisters = 4;
+  static constexpr std::size_t kRegisterCount = 4 + kMessageRegisters;
+
+  word get(SysReg r) const { return regs_[unsigned(r)]; }
+  void set(SysReg r, word value) { regs_[unsigned(r)] = value; }
+  word instruction_pointer() const { return ip_; }
+  word stack_pointer() const { return sp_; }
+  void start(word ip, word sp, word arg);
+  void release();
+  word reg(std::size_t i) const { return i < kRegisterCount ? regs_[i] : 0; }
+  void set_reg(std::size_t i, word value) {
+    if (i < kRegisterCount) regs_[i] = value;
+  }
+
+  // The system-call registers, which the hosted user library reads and writes in place.
+  word* registers() { return regs_; }
+  word argument() const { return arg_; }
+  // A hardware fault stopped the thread at `ip`.
+  void stopped_at(word ip) { ip_ = ip; }
+  HostedFiber* fiber = nullptr;
+
+ private:
+  word regs_[kRegisterCount] = {};
+  word ip_ = 0;
+  word sp_ = 0;
+  word arg_ = 0;
+};
+
+class HostedPageTable {
+ public:
+  HostedPageTable(void* pool, std::size_t pool_bytes, word pool_paddr);
+  bool map(word vaddr, word paddr, Rights rights);
+  void unmap(word vaddr);
+  word lookup(word vaddr) const;
+
+ private:
+  struct Entry {
+    word vpage;  // 0: free; 1: deleted
+    word ppage_and_rights;
+  };
+  Entry* find(word vpage) const;
+  Entry* entries_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
+struct Machine {
+  using Context = HostedContext;
+  using PageTable = HostedPageTable;
+  static constexpr word kPageSize = 4096;
+  static constexpr word kUserSpaceEnd = word{1} << 47;
+  static constexpr unsigned kIrqLines = 32;
+  static constexpr word kPhysicalBase = 0x100000;
+
+  static void activate(PageTable&) {}
+  static void* kernel_pointer(word paddr);
+  static void irq_mask(unsigned line);
+  static void irq_unmask(unsigned line);
+  static std::uint64_t now_ns();
+  static void timer_arm(std::uint64_t deadline_ns);
+  static void console_write(std::string_view text);
+};
+
+}  // namespace ukernel::arch

@@ -1,0 +1,129 @@
+// The hosted driver: boots the core on simulated memory and runs fibers until idle.
+#include "ukernel/hosted/simulation.hpp"
+
+#include <sys/mman.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "state.hpp"
+
+namespace ukernel::hosted {
+
+namespace {
+using arch::hosted;
+constexpr std::size_t kTraceCapacity = 1u << 20;
+bool g_active = false;
+}  // namespace
+
+Simulation::Simulation(const SimulationConfig& config) {
+  if (g_active) {
+    std::fprintf(stderr, "hosted: only one Simulation may exist at a time\n");
+    std::abort();
+  }
+  g_active = true;
+  arch::HostedState& s = hosted();
+  s = arch::HostedState{};
+  void* memory = mmap(nullptr, config.memory_bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (memory == MAP_FAILED) {
+    std::perror("hosted: physical memory");
+    std::abort();
+  }
+  s.memory = static_cast<std::byte*>(memory);
+  s.memory_bytes = config.memory_bytes;
+  s.rng = config.seed;
+  s.preempt_one_in = config.preempt_one_in;
+  s.echo_console = config.echo_console;
+  s.syscall_cost_ns = config.syscall_cost_ns;
+  core::reset_kernel();
+  core::kernel().fastpath_enabled = config.fastpath;
+  if (config.trace) s.trace.resize(kTraceCapacity);
+  arch::install_fault_handlers();
+}
+
+Simulation::~Simulation() {
+  arch::HostedState& s = hosted();
+  arch::remove_fault_handlers();
+  arch::free_all_fibers();
+  core::reset_kernel();
+  munmap(s.memory, s.memory_bytes);
+  s = arch::HostedState{};
+  g_active = false;
+}
+
+RunResult Simulation::run(Entry root, std::uint64_t limit_ns) {
+  arch::HostedState& s = hosted();
+  bool fastpath = core::kernel().fastpath_enabled;
+  core::MemoryRegion region{arch::Machine::kPhysicalBase, s.memory_bytes};
+  core::BootConfig config{};
+  config.regions = &region;
+  config.region_count = 1;
+  config.root_entry = entry_address(root);
+  config.root_stack = 0;
+  config.ipc_buffer_vaddr = kRootIpcBufferAddress;
+  config.boot_info_vaddr = kRootBootInfoAddress;
+  if (!core::boot(config)) {
+    std::fprintf(stderr, "hosted: boot failed:\n%s", s.console.c_str());
+    std::abort();
+  }
+  core::kernel().fastpath_enabled = fastpath;
+  if (!s.trace.empty()) core::kernel().trace.attach(s.trace.data(), s.trace.size());
+  return drive(limit_ns);
+}
+
+RunResult Simulation::resume(std::uint64_t limit_ns) {
+  return drive(limit_ns);
+}
+
+RunResult Simulation::drive(std::uint64_t limit_ns) {
+  arch::HostedState& s = hosted();
+  s.limit_ns = limit_ns;
+  s.quiescent = false;
+  arch::dispatch(nullptr);
+  return s.quiescent ? RunResult::kIdle : RunResult::kTimeLimit;
+}
+
+void Simulation::raise_irq(unsigned line, std::uint64_t at_ns) {
+  arch::HostedState& s = hosted();
+  if (line >= arch::Machine::kIrqLines) {
+    std::fprintf(stderr, "hosted: raise_irq: line %u does not exist (0..%u)\n", line,
+                 arch::Machine::kIrqLines - 1);
+    std::abort();
+  }
+  arch::IrqEvent event{at_ns, s.irq_sequence++, line};
+  auto it = s.irq_events.begin();
+  while (it != s.irq_events.end() &&
+         (it->time_ns < at_ns || (it->time_ns == at_ns && it->sequence < event.sequence)))
+    ++it;
+  s.irq_events.insert(it, event);
+}
+
+std::uint64_t Simulation::now_ns() const {
+  return hosted().now_ns;
+}
+const std::string& Simulation::console() const {
+  return hosted().console;
+}
+
+std::size_t Simulation::trace_events() const {
+  return core::kernel().trace.recorded();
+}
+
+std::string Simulation::trace_text() const {
+  const core::Trace& trace = core::kernel().trace;
+  std::string out;
+  std::size_t count = trace.recorded() < trace.capacity() ? trace.recorded() : trace.capacity();
+  std::size_t first = trace.recorded() - count;
+  char line[128];
+  for (std::size_t i = first; i < trace.recorded(); ++i) {
+    const core::TraceEvent& e = trace.buffer()[i % trace.capacity()];
+    std::snprintf(line, sizeof line, "%llu %u %u %llu %llu\n",
+                  static_cast<unsigned long long>(e.time_ns), unsigned(e.kind), e.thread,
+                  static_cast<unsigned long long>(e.a), static_cast<unsigned long long>(e.b));
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace ukernel::hosted

@@ -1,0 +1,78 @@
+// The hosted back-end's process-wide state: the virtual machine one Simulation runs.
+#pragma once
+
+#include <boost/context/detail/fcontext.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/machine.hpp"
+#include "core/kernel.hpp"
+
+namespace ukernel::arch {
+
+namespace ctx = boost::context::detail;
+
+struct HostedFiber {
+  ctx::fcontext_t context = nullptr;  // where to resume it; nullptr until it first runs
+  void* stack = nullptr;              // mapping base (the lowest page is a guard page)
+  std::size_t stack_bytes = 0;
+  word entry = 0;
+  word arg = 0;
+  bool dead = false;  // stopped by a hardware fault: it never runs again
+  FaultKind fault = FaultKind(0);
+  word fault_address = 0;
+  HostedFiber* next_live = nullptr;
+};
+
+struct IrqEvent {
+  std::uint64_t time_ns;
+  std::uint64_t sequence;  // keeps events at the same time in the order they were raised
+  unsigned line;
+};
+
+struct HostedState {
+  // Physical memory.
+  std::byte* memory = nullptr;
+  std::size_t memory_bytes = 0;
+  // Clock and devices.
+  std::uint64_t now_ns = 0;
+  std::uint64_t timer_deadline_ns = 0;  // 0: disarmed
+  std::uint64_t limit_ns = 0;
+  std::uint64_t syscall_cost_ns = 100;
+  bool irq_masked[Machine::kIrqLines] = {};
+  bool irq_pending[Machine::kIrqLines] = {};
+  std::vector<IrqEvent> irq_events;
+  std::uint64_t irq_sequence = 0;
+  // Randomness (only for preemption points; a seed fixes every choice).
+  std::uint64_t rng = 0;
+  unsigned preempt_one_in = 0;
+  // Console.
+  std::string console;
+  bool echo_console = false;
+  // Fibers.
+  HostedFiber* running = nullptr;  // nullptr: the driver's own context
+  ctx::fcontext_t main_context = nullptr;
+  const void* main_stack_bottom = nullptr;
+  std::size_t main_stack_size = 0;
+  HostedFiber* retired = nullptr;  // to free once the CPU has left its stack
+  HostedFiber* live = nullptr;     // every fiber, to free them all at the end
+  bool in_user = false;
+  bool quiescent = false;  // the last run stopped because nothing could ever run again
+  // Trace.
+  std::vector<core::TraceEvent> trace;
+};
+
+HostedState& hosted();
+
+// Switches to whatever the kernel chose to run; returns when `self` (nullptr: the driver's
+// context) runs again. Never returns if `self` is dead or retired.
+void dispatch(HostedFiber* self);
+
+void free_all_fibers();
+void install_fault_handlers();
+void remove_fault_handlers();
+
+std::uint64_t next_random();
+
+}  // namespace ukernel::arch
