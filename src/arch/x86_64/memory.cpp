@@ -3,7 +3,8 @@
 // Boot leaves physical [0, 1 GiB) mapped at 0, at UK_DIRECT_MAP and at UK_KERNEL_VMA (boot.S).
 // memory_init() copies the PVH memory map, builds the list of free RAM ranges (RAM above 1 MiB,
 // minus the kernel image and boot modules), extends the direct map over RAM above 1 GiB, and
-// removes the identity map. Device memory goes into the last GiB of the address space
+// removes the identity map. The image window shrinks to the image itself, with per-part
+// rights (protect_image). Device memory goes into the last GiB of the address space
 // (PML4[511], PDPT[511]) as uncached 4 KiB pages.
 #include <array>
 
@@ -11,7 +12,7 @@
 #include "cpu.hpp"
 #include "paging.hpp"
 
-extern "C" char __kernel_end[];
+extern "C" char __text_start[], __text_end[], __rodata_start[], __data_start[], __kernel_end[];
 
 namespace ukernel::x86 {
 namespace {
@@ -134,6 +135,45 @@ void extend_direct_map() {
   }
 }
 
+word image_physical(const char* symbol) {
+  return reinterpret_cast<word>(symbol) - UK_KERNEL_VMA;
+}
+
+// Replaces the boot-time image window (all of [0, 1 GiB), read-write-execute) with one that maps
+// only the image, in 4 KiB pages with the rights of each part: text read-execute, rodata
+// read-only, everything else (boot, data, bss, stacks) read-write and no-execute. A stray write
+// to code or jump into data is then a ring-0 fault, not silent corruption.
+void protect_image() {
+  word no_execute = nx ? pte::kNoExecute : 0;
+  word text_begin = image_physical(__text_start);
+  word text_end = align_up(image_physical(__text_end), kPageSize);
+  word rodata_begin = image_physical(__rodata_start);
+  word data_begin = image_physical(__data_start);
+  word image_end = image_physical(__kernel_end);
+  word pd = frame_alloc();
+  if (pd == kNoPhysical) panic("out of memory protecting the kernel image");
+  for (word chunk = 0; chunk < image_end; chunk += kLargePage) {
+    word pt = frame_alloc();
+    if (pt == kNoPhysical) panic("out of memory protecting the kernel image");
+    for (unsigned i = 0; i < 512; ++i) {
+      word p = chunk + i * kPageSize;
+      word flags = pte::kPresent | pte::kGlobal;
+      if (p >= text_begin && p < text_end) {
+        // read and execute
+      } else if (p >= rodata_begin && p < data_begin) {
+        flags |= no_execute;
+      } else {
+        flags |= pte::kWrite | no_execute;
+      }
+      table_at(pt)[i] = p | flags;
+    }
+    table_at(pd)[table_index(UK_KERNEL_VMA + chunk, 1)] = pt | pte::kPresent | pte::kWrite;
+  }
+  word* pml4 = table_at(kernel_root_paddr);
+  word* pdpt = table_at(pml4[table_index(UK_KERNEL_VMA, 3)] & pte::kAddressMask);
+  pdpt[table_index(UK_KERNEL_VMA, 2)] = pd | pte::kPresent | pte::kWrite;
+}
+
 }  // namespace
 
 std::span<const MemoryRegion> boot_memory_map() {
@@ -219,6 +259,7 @@ void memory_init(std::uint64_t start_info_paddr) {
       nullptr) {
     panic("out of memory for the device window");
   }
+  protect_image();
   table_at(kernel_root_paddr)[0] = 0;  // drop the identity map: the lower half is user space
   write_cr3(kernel_root_paddr);
 }
