@@ -109,7 +109,8 @@ Error invoke_untyped(Slot& untyped, word label, Thread& caller) {
   if (dest_node_slot->cap.type != ObjectType::kCNode) return Error::kWrongType;
   if (!has_rights(dest_node_slot->cap.rights, Rights::kWrite)) return Error::kInsufficientRights;
   CNode& dest = *dest_node_slot->cap.as<CNode>();
-  if (args[3] == 0 || args[3] + count > dest.slot_count()) return Error::kInvalidArgument;
+  if (args[3] == 0 || args[3] >= dest.slot_count() || count > dest.slot_count() - args[3])
+    return Error::kInvalidArgument;  // written so that a huge dest_slot cannot wrap around
   for (word i = 0; i < count; ++i) {
     if (!dest.slot(args[3] + i)->empty()) return Error::kSlotOccupied;
   }
