@@ -11,3 +11,43 @@ function(ukernel_x86_64_image name)
     -Wl,--no-warn-rwx-segments)
   ukernel_kernel_code(${name})
 endfunction()
+
+# ukernel_x86_64_user_program(NAME SOURCES...): a ring-3 program NAME (an ELF executable linked
+# at kRootImageBase, arch/user.hpp) from SOURCES plus the user runtime; it includes
+# ukernel/syscall.hpp and <arch/user.hpp>, and defines `extern "C" word user_main(word)`.
+function(ukernel_x86_64_user_program name)
+  add_executable(${name} ${ARGN}
+    ${UKERNEL_X86_64_USER_DIR}/start.S
+    ${UKERNEL_X86_64_USER_DIR}/runtime.cpp)
+  set_target_properties(${name} PROPERTIES SUFFIX ".elf"
+    LINK_DEPENDS ${UKERNEL_X86_64_USER_DIR}/user.ld)
+  target_include_directories(${name} PRIVATE ${UKERNEL_X86_64_INCLUDE_DIR})
+  target_link_libraries(${name} PRIVATE ukernel_abi)
+  # User code runs in the low 2 GiB: the small code model, not the kernel's.
+  target_compile_options(${name} PRIVATE -mcmodel=small)
+  target_link_options(${name} PRIVATE -T ${UKERNEL_X86_64_USER_DIR}/user.ld)
+  ukernel_kernel_code(${name})
+endfunction()
+
+# ukernel_x86_64_kernel_image(NAME ROOT user-program-target [FASTPATH ON|OFF]): a kernel image
+# NAME.elf with the kernel core that boots the user program ROOT as its root task, with the IPC
+# fast path on (default) or off.
+function(ukernel_x86_64_kernel_image name)
+  cmake_parse_arguments(ARG "" "ROOT;FASTPATH" "" ${ARGN})
+  if(NOT DEFINED ARG_FASTPATH)
+    set(ARG_FASTPATH ON)
+  endif()
+  if(ARG_FASTPATH)
+    set(FASTPATH 1)
+  else()
+    set(FASTPATH 0)
+  endif()
+  get_target_property(root_dir ${ARG_ROOT} BINARY_DIR)
+  set(ROOT_ELF ${root_dir}/${ARG_ROOT}.elf)
+  set(root_source ${CMAKE_CURRENT_BINARY_DIR}/${name}-root.S)
+  configure_file(${UKERNEL_X86_64_ROOT_IMAGE_TEMPLATE} ${root_source} @ONLY)
+  set_source_files_properties(${root_source} PROPERTIES OBJECT_DEPENDS ${ROOT_ELF})
+  ukernel_x86_64_image(${name} ${root_source})
+  target_link_libraries(${name} PRIVATE ukernel_x86_64_kernel)
+  add_dependencies(${name} ${ARG_ROOT})
+endfunction()

@@ -220,6 +220,29 @@ word frames_free_count() {
   return count;
 }
 
+std::size_t release_free_memory(std::span<PhysicalRange> out, word keep_frames) {
+  for (word i = 0; i < keep_frames; ++i) {
+    word frame = frame_alloc();
+    if (frame == kNoPhysical) break;
+    frame_free(frame);
+  }
+  std::size_t count = 0;
+  while (count < out.size()) {
+    std::size_t largest = free_range_count;
+    for (std::size_t i = 0; i < free_range_count; ++i) {
+      word size = free_ranges[i].end - free_ranges[i].begin;
+      if (size > 0 && (largest == free_range_count ||
+                       size > free_ranges[largest].end - free_ranges[largest].begin)) {
+        largest = i;
+      }
+    }
+    if (largest == free_range_count) break;
+    out[count++] = PhysicalRange{free_ranges[largest].begin, free_ranges[largest].end};
+    free_ranges[largest].begin = free_ranges[largest].end;
+  }
+  return count;
+}
+
 word* walk(word root, word vaddr) {
   word* table = table_at(root);
   for (unsigned level = 3; level > 0; --level) {

@@ -36,6 +36,15 @@ inline void* physical_to_virtual(word paddr) {
 void frame_free(word paddr);
 word frames_free_count();
 
+// Free RAM handed over to the kernel core (which makes it untyped memory).
+struct PhysicalRange {
+  word begin, end;
+};
+// Moves every free range into `out` (largest first), except `keep_frames` frames that stay with
+// the frame allocator; returns how many ranges it wrote. Call once, after the back-end has
+// allocated what it needs for good.
+std::size_t release_free_memory(std::span<PhysicalRange> out, word keep_frames);
+
 // Maps `size` bytes of device memory at `paddr` uncached into the kernel half; returns the
 // kernel's pointer to it.
 void* map_device(word paddr, word size);

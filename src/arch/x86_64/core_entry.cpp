@@ -1,0 +1,75 @@
+// The kernel core's entry points on x86-64: the back-end's trap handlers (arch/entry.hpp) call
+// into core::handle_* and resume whatever core::current() names afterwards (nullptr: idle).
+//
+// One system-wide policy sits here too, because the core has no notion of "the machine stops":
+// the root task ends the system. Its kAbort (its `main` returning) exits QEMU with success for
+// code 0 and failure otherwise; any other fault of the root task (it has no supervisor) is a
+// failure.
+#include "arch/console.hpp"
+#include "arch/entry.hpp"
+#include "arch/root_task.hpp"
+#include "core/kernel.hpp"
+#include "core/thread.hpp"
+
+namespace ukernel::x86 {
+namespace {
+
+core::Thread* root_thread = nullptr;
+
+[[noreturn]] void root_task_stopped(FaultKind kind, word address) {
+  if (kind == FaultKind::kAbort) {
+    print("root task: exit ", address, "\n");
+    exit_qemu(address == 0 ? ExitCode::kSuccess : ExitCode::kFailure);
+  }
+  print("root task: fault kind=", static_cast<word>(kind), " address=", hex(address),
+        " ip=", hex(root_thread->context.instruction_pointer()), "\n");
+  exit_qemu(ExitCode::kFailure);
+}
+
+// The root task stopped with a fault the core reported on the console (it has no fault
+// endpoint): end the system.
+void check_root_task() {
+  if (root_thread != nullptr && root_thread->state == ThreadState::kInactive &&
+      root_thread->pending_fault != FaultKind(0)) {
+    root_task_stopped(root_thread->pending_fault, root_thread->pending_fault_address);
+  }
+}
+
+Context* next_context() {
+  core::Thread* t = core::current();
+  if (t != nullptr) return &t->context;
+  check_root_task();
+  return nullptr;
+}
+
+}  // namespace
+
+void set_root_thread(core::Thread* thread) {
+  root_thread = thread;
+}
+
+Context* on_syscall(Context& current) {
+  if (current.rax == static_cast<word>(Syscall::kAbort) && core::current() == root_thread) {
+    root_task_stopped(FaultKind::kAbort, current.get(SysReg::kMr0));
+  }
+  core::handle_syscall();
+  return next_context();
+}
+
+Context* on_user_fault(Context&, const UserFault& fault) {
+  core::handle_fault(fault.kind, fault.address);
+  check_root_task();
+  return next_context();
+}
+
+Context* on_timer(Context*) {
+  core::handle_timer();
+  return next_context();
+}
+
+Context* on_irq(Context*, unsigned line) {
+  core::handle_interrupt(line);
+  return next_context();
+}
+
+}  // namespace ukernel::x86

@@ -1,0 +1,84 @@
+// The x86-64 user side of a system call (the API of src/arch/hosted/include/arch/user.hpp):
+// ukernel/syscall.hpp fills a UserFrame, user_trap() executes `syscall` with it and writes the
+// results back into the same frame.
+//
+// How this works: a UserFrame is a plain array on the caller's stack, not a view of saved
+// registers, so every thread (of any address space) has its own. user_trap() loads it into the
+// registers of the system-call ABI (docs/x86_64.md): Status=rax Cap=rdi Info=rsi Badge=rdx
+// MR0..MR5=r8 r9 r10 r12 r13 r14. Once inlined, the array lives in registers.
+//
+// User memory layout the root task and the back-end's loader agree on (same in every address
+// space the root task builds): the IPC buffer of the space's thread at kUserIpcBuffer, the boot
+// info page at kUserBootInfo (root task only), the root task's stack below kRootStackTop, the
+// root image linked at kRootImageBase (src/arch/x86_64/user/user.ld).
+#pragma once
+
+#include <cstddef>
+
+#include "arch/context.hpp"
+#include "ukernel/abi.hpp"
+
+namespace ukernel::arch {
+
+inline constexpr std::size_t kUserMessageRegisters = x86::Context::kMessageRegisters;
+
+inline constexpr word kRootImageBase = 0x400000;
+inline constexpr word kUserIpcBuffer = 0x10000000;
+inline constexpr word kUserBootInfo = 0x10001000;
+inline constexpr word kRootStackTop = 0x20000000;
+inline constexpr std::size_t kRootStackPages = 8;
+
+// kStatus, kCap, kInfo, kBadge, then the message registers (indexed by SysReg).
+struct UserFrame {
+  word regs[4 + kUserMessageRegisters];
+  word& operator[](std::size_t i) { return regs[i]; }
+  word operator[](std::size_t i) const { return regs[i]; }
+};
+
+// A fresh frame for the next system call.
+inline UserFrame user_frame() {
+  return UserFrame{};
+}
+
+// Makes the system call in `frame`; returns with the results in `frame` once the thread runs
+// again. rbx, rbp, r15 and rsp are preserved by the kernel; rcx and r11 are clobbered.
+inline void user_trap(UserFrame& frame) {
+  word status = frame[0];
+  word cap = frame[1];
+  word info = frame[2];
+  word badge = frame[3];
+  register word mr0 asm("r8") = frame[4];
+  register word mr1 asm("r9") = frame[5];
+  register word mr2 asm("r10") = frame[6];
+  register word mr3 asm("r12") = frame[7];
+  register word mr4 asm("r13") = frame[8];
+  register word mr5 asm("r14") = frame[9];
+  asm volatile("syscall"
+               : "+a"(status), "+D"(cap), "+S"(info), "+d"(badge), "+r"(mr0), "+r"(mr1), "+r"(mr2),
+                 "+r"(mr3), "+r"(mr4), "+r"(mr5)
+               :
+               : "rcx", "r11", "memory");
+  frame[0] = status;
+  frame[1] = cap;
+  frame[2] = info;
+  frame[3] = badge;
+  frame[4] = mr0;
+  frame[5] = mr1;
+  frame[6] = mr2;
+  frame[7] = mr3;
+  frame[8] = mr4;
+  frame[9] = mr5;
+}
+
+// The calling thread's IPC buffer: by convention at kUserIpcBuffer in every address space (one
+// thread with an IPC buffer per address space; threads that share a space use registers only).
+inline IpcBuffer* user_ipc_buffer() {
+  return reinterpret_cast<IpcBuffer*>(kUserIpcBuffer);
+}
+
+// User addresses are the program's own pointers.
+inline void* user_pointer(word vaddr, std::size_t) {
+  return reinterpret_cast<void*>(vaddr);
+}
+
+}  // namespace ukernel::arch
