@@ -148,12 +148,16 @@ concept Marshallable = requires {
 };
 
 // --- methods and protocols -------------------------------------------------------------------
-template <word Id, class Signature>
+// Method flags.
+enum class Semantics { kOnce, kIdempotent };  // kIdempotent: safe to repeat after a server died
+
+template <word Id, class Signature, Semantics S = Semantics::kOnce>
 struct Method;
 
-template <word Id, class R, class... Args>
-struct Method<Id, R(Args...)> {
+template <word Id, class R, class... Args, Semantics S>
+struct Method<Id, R(Args...), S> {
   static_assert(Id > 0 && Id < kFaultLabel - 1, "rpc: method ids are 1 .. 2^52-3");
+  static constexpr bool kIdempotent = S == Semantics::kIdempotent;
   static_assert((Marshallable<Args> && ...), "rpc: an argument type has no rpc::Codec");
   static constexpr word kId = Id;
   using ResultType = R;
@@ -165,6 +169,13 @@ struct Method<Id, R(Args...)> {
       return std::size_t{0};
     } else {
       return Codec<R>::kWords;
+    }
+  }();
+  static constexpr std::size_t kResultCaps = [] {
+    if constexpr (std::is_void_v<R>) {
+      return std::size_t{0};
+    } else {
+      return Codec<R>::kCaps;
     }
   }();
   static_assert(kArgWords <= kMaxMessageWords,
@@ -234,6 +245,8 @@ class Client {
   explicit Client(word endpoint) : endpoint_(endpoint) {}
   word endpoint() const { return endpoint_; }
   void set_endpoint(word endpoint) { endpoint_ = endpoint; }
+  // An empty slot where a capability result lands (needed only by methods that return one).
+  void set_capability_slot(word slot) { cap_slot_ = slot; }
 
   // Calls method M. Errors: the call's own (kCancelled if the server died in the call, ...),
   // the server's error reply, or kInvalidArgument if the reply is malformed.
@@ -245,6 +258,10 @@ class Client {
                   "rpc: wrong number of arguments for this method");
     Message request(MessageInfo(M::kId, M::kArgWords, M::kArgCaps));
     encode_args<M>(request, std::index_sequence_for<A...>{}, args...);
+    if (IpcBuffer* b = arch::user_ipc_buffer()) {
+      b->receive_slot = cap_slot_;
+      b->receive_count = M::kResultCaps;
+    }
     Message reply = ukernel::call(endpoint_, request);
     if (reply.status != Error::kOk) return reply.status;
     if (reply.label() != 0) {
@@ -252,13 +269,14 @@ class Client {
                                                              : Error::kInvalidArgument;
     }
     using R = typename M::ResultType;
-    if (reply.info.length() != M::kResultWords) return Error::kInvalidArgument;
+    if (reply.info.length() != M::kResultWords || reply.info.caps() != M::kResultCaps)
+      return Error::kInvalidArgument;
     if constexpr (std::is_void_v<R>) {
       return Result<void>{};
     } else {
       R value{};
       std::size_t w = 0, c = 0;
-      if (!detail::decode_one(reply, w, c, 0, value)) return Error::kInvalidArgument;
+      if (!detail::decode_one(reply, w, c, cap_slot_, value)) return Error::kInvalidArgument;
       return value;
     }
   }
@@ -272,6 +290,7 @@ class Client {
      ...);
   }
   word endpoint_ = 0;
+  word cap_slot_ = 0;
 };
 
 // --- server ----------------------------------------------------------------------------------
@@ -335,7 +354,7 @@ class Server {
     auto result = std::apply(
         [&](auto&... a) { return static_cast<Derived*>(this)->handle(M{}, a...); }, args);
     if (!result.ok()) return error_reply(result.error());
-    Message reply(MessageInfo(0, M::kResultWords));
+    Message reply(MessageInfo(0, M::kResultWords, M::kResultCaps));
     if constexpr (!std::is_void_v<typename M::ResultType>) {
       std::size_t w = 0, c = 0;
       detail::encode_one(reply, w, c, result.value());
