@@ -1,0 +1,95 @@
+// Kernel-memory accounting: a server that has used up its own untyped gets kNotEnoughMemory,
+// others are unaffected, and revoking the untyped lets its memory be retyped afresh.
+#include <catch2/catch.hpp>
+
+#include "check_observations.hpp"
+#include "support/root_kit.hpp"
+#include "ukernel/hosted/simulation.hpp"
+#include "ukernel/syscall.hpp"
+
+using namespace ukernel;
+using test::expect;
+
+namespace {
+
+// The server's own CSpace.
+constexpr word kServerUntyped = 1;
+constexpr word kServerCNode = 2;
+constexpr word kServerGo = 3;
+constexpr word kServerReport = 4;
+constexpr word kServerFirstFree = 10;
+constexpr unsigned kServerCNodeBits = 7;
+constexpr unsigned kServerUntypedBits = 12;  // room for 64 endpoints of 64 bytes
+
+struct Shared {
+  word made[2] = {};
+  Error last[2] = {};
+} g;
+
+void greedy_server(word) {
+  for (int phase = 0; phase < 2; ++phase) {
+    word n = 0;
+    Error e;
+    while ((e = retype(kServerUntyped, ObjectType::kEndpoint, 0, kServerCNode,
+                       kServerFirstFree + n)) == Error::kOk)
+      ++n;
+    g.made[phase] = n;
+    g.last[phase] = e;
+    (void)send(kServerReport, Message{});
+    (void)wait(kServerGo);
+  }
+}
+
+void memory_root(word info) {
+  test::RootKit kit(info);
+  constexpr word kRoot = kRootCNodeSlot;
+  word cnode = kit.make(ObjectType::kCNode, kServerCNodeBits);
+  word ep = kit.make(ObjectType::kEndpoint);
+  word ntfn = kit.make(ObjectType::kNotification);
+  expect("small untyped for the server",
+         retype(kit.untyped(), ObjectType::kUntyped, kServerUntypedBits, cnode, kServerUntyped),
+         Error::kOk);
+  expect("server's cnode cap", cnode_copy(cnode, kServerCNode, kRoot, cnode, Rights::kAll),
+         Error::kOk);
+  expect("server's go", cnode_mint(cnode, kServerGo, kRoot, ntfn, Rights::kAll, 1), Error::kOk);
+  expect("server's report", cnode_copy(cnode, kServerReport, kRoot, ep, Rights::kAll), Error::kOk);
+  word t = kit.make(ObjectType::kThread);
+  word frame = kit.make(ObjectType::kFrame, 12);
+  constexpr word kIpc = 0x60000000;
+  expect("map", map_frame(kRootAddressSpaceSlot, frame, kIpc, Rights::kRead | Rights::kWrite),
+         Error::kOk);
+  expect("configure", thread_configure(t, cnode, kRootAddressSpaceSlot, frame, kIpc, 0),
+         Error::kOk);
+  expect("priority", thread_set_priority(t, 100), Error::kOk);
+  expect("start", thread_restart(t, hosted::entry_address(greedy_server), 0, 0), Error::kOk);
+
+  expect("report 1", recv(ep).status, Error::kOk);
+  expect("phase 1: 64 endpoints", g.made[0], 64);
+  expect("phase 1: then out of memory", g.last[0], Error::kNotEnoughMemory);
+  // Everybody else is unaffected.
+  word mine = kit.make(ObjectType::kEndpoint);
+  expect("root still makes objects", word(mine != 0), 1);
+  expect("root's thread", word(kit.make(ObjectType::kThread) != 0), 1);
+  expect("root's new endpoint works", try_send(mine, Message{}), Error::kWouldBlock);
+  // Revoke the server's untyped: its objects go, and its memory can be used again.
+  expect("revoke", cnode_revoke(cnode, kServerUntyped), Error::kOk);
+  expect("server's endpoints are gone", cnode_delete(cnode, kServerFirstFree),
+         Error::kInvalidCapability);
+  word go = kit.mint(ntfn, Rights::kWrite, 1);
+  expect("go", signal(go), Error::kOk);
+  expect("report 2", recv(ep).status, Error::kOk);
+  expect("phase 2: 64 endpoints again", g.made[1], 64);
+  expect("phase 2: then out of memory", g.last[1], Error::kNotEnoughMemory);
+  expect("root done", 1, 1);
+}
+
+}  // namespace
+
+TEST_CASE("a server out of kernel memory gets kNotEnoughMemory; revoke makes it reusable") {
+  test::reset_observations();
+  g = Shared{};
+  hosted::Simulation sim;
+  REQUIRE(sim.run(memory_root) == hosted::RunResult::kIdle);
+  INFO(sim.console());
+  test::check_observations(21);
+}
