@@ -1,7 +1,351 @@
+// The x86-64 kernel scenario: a root task in ring 3 that tests the kernel core through
+// ukernel/syscall.hpp, printing one line per check; it returns the number of failed checks (its
+// kAbort code: 0 makes the image exit with success).
+//
+// Threads and spaces: the root task (priority 255) builds a second address space with this
+// image's code and read-only data mapped read-only (the same frames, through copies of the root
+// image's frame capabilities), plus fresh frames for stacks and an IPC buffer. Two threads run
+// there: an echo server (priority 255, so IPC takes the fast path when it is on), and a
+// fault-test thread (priority 100, no IPC buffer) that the root task restarts at a different
+// faulting instruction each time its fault message arrives. Code that runs in the second space
+// touches only its stack: this image's data pages are not mapped there.
+#include <cstddef>
+
+#include "log.hpp"
 #include "ukernel/syscall.hpp"
-using namespace ukernel;
-extern "C" word user_main(word boot_info_address) {
-  (void)debug_write("root: hello from the root task\n");
-  const BootInfo* info = boot_info(boot_info_address);
-  return info->first_free_slot > 0 ? 0 : 1;
+
+extern "C" char __user_image_start[], __user_readonly_end[], __user_image_end[];
+extern "C" char fault_write_kernel[], fault_hlt[], fault_inb[], fault_inb_insn[], fault_divide[],
+    fault_divide_insn[], fault_bad_capability[], fault_undefined[], fault_breakpoint[];
+
+namespace ukernel {
+namespace {
+
+using user::hex;
+using user::Line;
+
+constexpr word kPage = 4096;
+// The second address space: stacks of the server and of the fault-test thread.
+constexpr word kServerStackTop = arch::kRootStackTop;
+constexpr word kFaultStackTop = arch::kRootStackTop - 0x100000;
+constexpr word kServerPriority = 255;
+constexpr word kFaultThreadPriority = 100;
+
+// The CSpace of the second space's threads: a CNode of 16 slots.
+constexpr unsigned kServerCNodeBits = 4;
+constexpr word kServerEndpoint = 1;
+constexpr word kServerNotification = 2;
+constexpr word kServerNotificationBadge = 0x8;
+constexpr word kBadCapabilityAddress = 100;  // fault_actions.S; outside the 16 slots
+
+// Labels of requests to the echo server.
+constexpr word kEchoLabel = 1;
+constexpr word kSignalLabel = 2;  // signal the server's notification, then echo
+
+constexpr word kFaultBadge = 0xfa;
+
+word word_address(const void* p) {
+  return reinterpret_cast<word>(p);
+}
+
+// --- the threads of the second address space (stack only) -----------------------------------
+
+// Echoes every request: the reply's label is the caller's badge, its words are the request's
+// words plus one, its length the request's length.
+[[noreturn]] void server_main(word) {
+  Message m = recv(kServerEndpoint);
+  for (;;) {
+    Message r(MessageInfo(m.badge, m.info.length()));
+    for (std::size_t i = 0; i < m.info.length(); ++i)
+      set_message_word(r, i, message_word(m, i) + 1);
+    if (m.label() == kSignalLabel) (void)signal(kServerNotification);
+    m = reply_recv(kServerEndpoint, r);
+  }
+}
+
+// --- the root task ---------------------------------------------------------------------------
+
+struct Root {
+  const BootInfo* info = nullptr;
+  word next_slot = 0;
+  word untyped = 0;
+  unsigned checks = 0;
+  unsigned failures = 0;
+
+  word slot() { return next_slot++; }
+  // A new object in a new slot of the root CNode (0 on failure).
+  word make(ObjectType type, unsigned size_bits = 0) {
+    word s = slot();
+    return retype(untyped, type, size_bits, kRootCNodeSlot, s) == Error::kOk ? s : 0;
+  }
+  word copy(word src, Rights rights) {
+    word s = slot();
+    return cnode_copy(kRootCNodeSlot, s, kRootCNodeSlot, src, rights) == Error::kOk ? s : 0;
+  }
+  word mint(word src, Rights rights, word badge) {
+    word s = slot();
+    return cnode_mint(kRootCNodeSlot, s, kRootCNodeSlot, src, rights, badge) == Error::kOk ? s : 0;
+  }
+};
+
+// One line per check: "ok: group: what" or "FAIL: group: what".
+void report(Root& root, bool ok, std::string_view group, std::string_view what) {
+  ++root.checks;
+  if (!ok) ++root.failures;
+  Line line;
+  line << (ok ? "ok: " : "FAIL: ") << group << ": " << what;
+  line.end();
+}
+
+Root root;
+
+// The frame capability the boot gave the root task for the image page at `vaddr`: the image's
+// pages, then the stack's, fill the slots just below first_free_slot, in address order.
+word image_frame_slot(word vaddr) {
+  word image_pages = (word_address(__user_image_end) - word_address(__user_image_start)) / kPage;
+  word first = root.info->first_free_slot - image_pages - arch::kRootStackPages;
+  return first + (vaddr - word_address(__user_image_start)) / kPage;
+}
+
+struct SecondSpace {
+  word space = 0;
+  word cnode = 0;
+  word server = 0;
+  word fault_thread = 0;
+};
+
+// Maps a fresh read-write frame at `vaddr` of `space`; returns the frame's slot (0: failed).
+word map_fresh_frame(word space, word vaddr) {
+  word frame = root.make(ObjectType::kFrame, 12);
+  if (frame == 0 || map_frame(space, frame, vaddr, Rights::kRead | Rights::kWrite) != Error::kOk)
+    return 0;
+  return frame;
+}
+
+bool build_second_space(SecondSpace& s, word endpoint, word notification, word fault_endpoint) {
+  s.space = root.make(ObjectType::kAddressSpace, 16);
+  s.cnode = root.make(ObjectType::kCNode, kServerCNodeBits);
+  if (s.space == 0 || s.cnode == 0) return false;
+  // Code and read-only data: the root image's own frames, mapped read-only (a frame capability
+  // maps once, so each page goes through a copy).
+  for (word v = word_address(__user_image_start); v < word_address(__user_readonly_end);
+       v += kPage) {
+    word copy = root.copy(image_frame_slot(v), Rights::kRead);
+    if (copy == 0 || map_frame(s.space, copy, v, Rights::kRead) != Error::kOk) return false;
+  }
+  word ipc = map_fresh_frame(s.space, arch::kUserIpcBuffer);
+  if (ipc == 0 || map_fresh_frame(s.space, kServerStackTop - kPage) == 0 ||
+      map_fresh_frame(s.space, kFaultStackTop - kPage) == 0) {
+    return false;
+  }
+  if (cnode_copy(s.cnode, kServerEndpoint, kRootCNodeSlot, endpoint, Rights::kRead) != Error::kOk ||
+      cnode_mint(s.cnode, kServerNotification, kRootCNodeSlot, notification, Rights::kWrite,
+                 kServerNotificationBadge) != Error::kOk) {
+    return false;
+  }
+  s.server = root.make(ObjectType::kThread);
+  s.fault_thread = root.make(ObjectType::kThread);
+  if (s.server == 0 || s.fault_thread == 0) return false;
+  if (thread_configure(s.server, s.cnode, s.space, ipc, arch::kUserIpcBuffer, fault_endpoint) !=
+          Error::kOk ||
+      thread_set_priority(s.server, kServerPriority) != Error::kOk ||
+      thread_restart(s.server, word_address(reinterpret_cast<void*>(&server_main)),
+                     kServerStackTop - 8, 0) != Error::kOk) {
+    return false;
+  }
+  return thread_configure(s.fault_thread, s.cnode, s.space, 0, 0, fault_endpoint) == Error::kOk &&
+         thread_set_priority(s.fault_thread, kFaultThreadPriority) == Error::kOk;
+}
+
+// A call to the echo server with `length` words (i * 3 + 1) and `label`; checks the echo.
+bool echo_ok(word endpoint, std::size_t length, word expected_badge, word label = kEchoLabel) {
+  Message m(MessageInfo(label, length));
+  for (std::size_t i = 0; i < length; ++i)
+    set_message_word(m, i, i * 3 + 1);
+  Message r = call(endpoint, m);
+  if (!r.ok() || r.label() != expected_badge || r.info.length() != length) return false;
+  for (std::size_t i = 0; i < length; ++i) {
+    if (message_word(r, i) != i * 3 + 2) return false;
+  }
+  return true;
+}
+
+void ipc_tests(word endpoint, word server_space_ok) {
+  report(root, server_space_ok != 0, "ipc", "second address space with an echo server");
+  report(root, echo_ok(endpoint, 0, 0), "ipc", "call/reply_recv, 0 words");
+  report(root, echo_ok(endpoint, 6, 0), "ipc", "call/reply_recv, 6 words (registers)");
+  report(root, echo_ok(endpoint, 7, 0), "ipc", "call/reply_recv, 7 words (IPC buffer)");
+  report(root, echo_ok(endpoint, 64, 0), "ipc", "call/reply_recv, 64 words");
+  word a = root.mint(endpoint, Rights::kWrite, 0x11);
+  word b = root.mint(endpoint, Rights::kWrite, 0x22);
+  report(root,
+         a != 0 && b != 0 && echo_ok(a, 2, 0x11) && echo_ok(b, 2, 0x22) && echo_ok(a, 9, 0x11),
+         "ipc", "badges identify the caller");
+  bool many = true;
+  for (word i = 0; i < 100 && many; ++i)
+    many = echo_ok(a, i % 8, 0x11);
+  report(root, many, "ipc", "100 calls in a row");
+  Message too_long(MessageInfo(kEchoLabel, kMaxMessageWords + 1));
+  report(root, call(endpoint, too_long).status == Error::kInvalidArgument, "ipc",
+         "65 words: kInvalidArgument");
+}
+
+void notification_tests(word notification, word endpoint) {
+  word one = root.mint(notification, Rights::kWrite, 0x1);
+  word four = root.mint(notification, Rights::kWrite, 0x4);
+  word reader = root.copy(notification, Rights::kRead);
+  report(root, signal(one) == Error::kOk && signal(four) == Error::kOk && signal(one) == Error::kOk,
+         "notify", "signal");
+  Message w = wait(reader);
+  report(root, w.ok() && w.badge == 0x5, "notify", "wait returns the accumulated bits 0x5");
+  Message p = poll(reader);
+  report(root, p.ok() && p.badge == 0, "notify", "poll after wait: no bits");
+  (void)signal(four);
+  p = poll(reader);
+  report(root, p.ok() && p.badge == 0x4, "notify", "poll returns 0x4");
+  report(root, echo_ok(endpoint, 1, 0, kSignalLabel), "notify", "the server signals");
+  w = wait(reader);
+  report(root, w.ok() && w.badge == kServerNotificationBadge, "notify",
+         "wait returns the server's badge 0x8");
+  report(root, signal(reader) == Error::kInsufficientRights, "notify",
+         "signal without write: kInsufficientRights");
+  report(root, wait(one).status == Error::kInsufficientRights, "notify",
+         "wait without read: kInsufficientRights");
+  report(root, signal(notification) == Error::kInvalidArgument, "notify",
+         "signal with badge 0: kInvalidArgument");
+  report(root, signal(endpoint) == Error::kWrongType, "notify",
+         "signal on an endpoint: kWrongType");
+}
+
+void capability_tests(word endpoint) {
+  word copy = root.copy(endpoint, Rights::kWrite);
+  report(root, copy != 0 && echo_ok(copy, 3, 0), "caps", "copy, then call through the copy");
+  word badged = root.mint(endpoint, Rights::kWrite, 0x33);
+  report(root, badged != 0 && echo_ok(badged, 3, 0x33), "caps", "mint with badge 0x33");
+  word again = root.slot();
+  report(root,
+         cnode_mint(kRootCNodeSlot, again, kRootCNodeSlot, badged, Rights::kWrite, 0x44) ==
+             Error::kIllegalOperation,
+         "caps", "re-mint a badged capability: kIllegalOperation");
+  report(root,
+         cnode_copy(kRootCNodeSlot, copy, kRootCNodeSlot, endpoint, Rights::kAll) ==
+             Error::kSlotOccupied,
+         "caps", "copy into an occupied slot: kSlotOccupied");
+  word read_only = root.copy(endpoint, Rights::kRead);
+  report(root,
+         call(read_only, Message(MessageInfo(kEchoLabel, 0))).status == Error::kInsufficientRights,
+         "caps", "call without write: kInsufficientRights");
+  word empty = root.slot();
+  report(root, call(empty, Message(MessageInfo(kEchoLabel, 0))).status == Error::kInvalidCapability,
+         "caps", "call on an empty slot: kInvalidCapability");
+  report(root,
+         cnode_delete(kRootCNodeSlot, copy) == Error::kOk &&
+             call(copy, Message()).status == Error::kInvalidCapability,
+         "caps", "deleted capability: kInvalidCapability");
+  // Revoke: the copies of a second endpoint go, the original stays.
+  word other = root.make(ObjectType::kEndpoint);
+  word c1 = root.copy(other, Rights::kAll);
+  word c2 = root.mint(other, Rights::kWrite, 0x55);
+  report(root,
+         other != 0 && c1 != 0 && c2 != 0 && cnode_revoke(kRootCNodeSlot, other) == Error::kOk,
+         "caps", "revoke");
+  report(root,
+         try_send(c1, Message()) == Error::kInvalidCapability &&
+             try_send(c2, Message()) == Error::kInvalidCapability,
+         "caps", "revoked copies: kInvalidCapability");
+  report(root, try_send(other, Message()) == Error::kWouldBlock, "caps",
+         "the original survives revoke (try_send: kWouldBlock)");
+}
+
+struct FaultCase {
+  std::string_view name;
+  const char* entry;  // where the thread restarts
+  const char* ip;     // the faulting instruction (nullptr: not checked)
+  FaultKind kind;
+  word address;  // kMemoryAccess: the data address; kCapability: the slot address; else 0
+};
+
+// Restarts the fault-test thread at `c.entry`, receives its fault message on the fault
+// endpoint and checks it.
+bool fault_ok(word thread, word fault_endpoint, const FaultCase& c) {
+  if (thread_restart(thread, word_address(c.entry), kFaultStackTop - 8, 0) != Error::kOk)
+    return false;
+  Message m = recv(fault_endpoint);
+  Line line;
+  line << "fault: " << c.name << ": kind=" << word(message_word(m, 0))
+       << " address=" << hex(message_word(m, 1)) << " ip=" << hex(message_word(m, 2))
+       << " badge=" << hex(m.badge);
+  line.end();
+  return m.ok() && m.label() == kFaultLabel && m.info.length() == FaultMessage::kWords &&
+         m.badge == kFaultBadge && FaultKind(message_word(m, 0)) == c.kind &&
+         message_word(m, 1) == c.address &&
+         (c.ip == nullptr || message_word(m, 2) == word_address(c.ip));
+}
+
+// The acceptance test: four faults of a ring-3 program, each reported to its supervisor (the
+// root task), which restarts it for the next; then the system must still serve IPC.
+void fault_tests(const SecondSpace& s, word fault_endpoint, word endpoint) {
+  const FaultCase acceptance[] = {
+      {"write to kernel memory", fault_write_kernel, fault_write_kernel, FaultKind::kMemoryAccess,
+       0xffffffff80100000},
+      {"hlt", fault_hlt, fault_hlt, FaultKind::kProtection, 0},
+      {"inb without an I/O port capability", fault_inb, fault_inb_insn, FaultKind::kProtection, 0},
+      {"divide by zero", fault_divide, fault_divide_insn, FaultKind::kArithmetic, 0},
+  };
+  unsigned reported = 0;
+  for (const FaultCase& c : acceptance) {
+    bool ok = fault_ok(s.fault_thread, fault_endpoint, c);
+    report(root, ok, "acceptance", c.name);
+    if (ok) ++reported;
+  }
+  report(root, reported == 4, "acceptance", "4 faults reported to the supervisor");
+  report(root, echo_ok(endpoint, 6, 0) && echo_ok(endpoint, 7, 0), "acceptance",
+         "the system keeps running (IPC after the faults)");
+
+  const FaultCase more[] = {
+      {"undefined instruction", fault_undefined, fault_undefined, FaultKind::kIllegalInstruction,
+       0},
+      {"breakpoint", fault_breakpoint, nullptr, FaultKind::kBreakpoint, 0},
+      {"bad capability address", fault_bad_capability, nullptr, FaultKind::kCapability,
+       kBadCapabilityAddress},
+  };
+  for (const FaultCase& c : more)
+    report(root, fault_ok(s.fault_thread, fault_endpoint, c), "faults", c.name);
+}
+
+}  // namespace
+}  // namespace ukernel
+
+extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
+  using namespace ukernel;
+  root.info = boot_info(boot_info_address);
+  root.next_slot = root.info->first_free_slot;
+  for (word i = 0; i < root.info->untyped_count; ++i) {
+    if (root.info->untyped[i].size_bits > root.info->untyped[root.untyped].size_bits) {
+      root.untyped = i;
+    }
+  }
+  root.untyped += kFirstUntypedSlot;
+  Line banner;
+  banner << "scenario: root task in ring 3, " << root.info->untyped_count << " untyped blocks";
+  banner.end();
+
+  word endpoint = root.make(ObjectType::kEndpoint);
+  word notification = root.make(ObjectType::kNotification);
+  word fault_endpoint = root.make(ObjectType::kEndpoint);
+  word fault_badged = root.mint(fault_endpoint, Rights::kWrite, kFaultBadge);
+  SecondSpace second;
+  bool built = endpoint != 0 && notification != 0 && fault_badged != 0 &&
+               build_second_space(second, endpoint, notification, fault_badged);
+  ipc_tests(endpoint, built);
+  if (built) {
+    notification_tests(notification, endpoint);
+    capability_tests(endpoint);
+    fault_tests(second, fault_endpoint, endpoint);
+  }
+  Line line;
+  line << "scenario: " << (root.checks - root.failures) << " of " << root.checks
+       << " checks passed";
+  line.end();
+  return root.failures;
 }
