@@ -12,9 +12,9 @@
 #include <cstddef>
 
 #include "log.hpp"
+#include "root_kit.hpp"
 #include "ukernel/syscall.hpp"
 
-extern "C" char __user_image_start[], __user_readonly_end[], __user_image_end[];
 extern "C" char fault_write_kernel[], fault_hlt[], fault_inb[], fault_inb_insn[], fault_divide[],
     fault_divide_insn[], fault_bad_capability[], fault_undefined[], fault_breakpoint[];
 
@@ -24,7 +24,6 @@ namespace {
 using user::hex;
 using user::Line;
 
-constexpr word kPage = 4096;
 // The second address space: stacks of the server and of the fault-test thread.
 constexpr word kServerStackTop = arch::kRootStackTop;
 constexpr word kFaultStackTop = arch::kRootStackTop - 0x100000;
@@ -52,7 +51,7 @@ word word_address(const void* p) {
 
 // Echoes every request: the reply's label is the caller's badge, its words are the request's
 // words plus one, its length the request's length.
-[[noreturn]] void server_main(word) {
+void server_main(word) {
   Message m = recv(kServerEndpoint);
   for (;;) {
     Message r(MessageInfo(m.badge, m.info.length()));
@@ -65,27 +64,9 @@ word word_address(const void* p) {
 
 // --- the root task ---------------------------------------------------------------------------
 
-struct Root {
-  const BootInfo* info = nullptr;
-  word next_slot = 0;
-  word untyped = 0;
-  unsigned checks = 0;
-  unsigned failures = 0;
-
-  word slot() { return next_slot++; }
-  // A new object in a new slot of the root CNode (0 on failure).
-  word make(ObjectType type, unsigned size_bits = 0) {
-    word s = slot();
-    return retype(untyped, type, size_bits, kRootCNodeSlot, s) == Error::kOk ? s : 0;
-  }
-  word copy(word src, Rights rights) {
-    word s = slot();
-    return cnode_copy(kRootCNodeSlot, s, kRootCNodeSlot, src, rights) == Error::kOk ? s : 0;
-  }
-  word mint(word src, Rights rights, word badge) {
-    word s = slot();
-    return cnode_mint(kRootCNodeSlot, s, kRootCNodeSlot, src, rights, badge) == Error::kOk ? s : 0;
-  }
+struct Root : user::RootKit {
+  unsigned checks;
+  unsigned failures;
 };
 
 // One line per check: "ok: group: what" or "FAIL: group: what".
@@ -99,14 +80,6 @@ void report(Root& root, bool ok, std::string_view group, std::string_view what) 
 
 Root root;
 
-// The frame capability the boot gave the root task for the image page at `vaddr`: the image's
-// pages, then the stack's, fill the slots just below first_free_slot, in address order.
-word image_frame_slot(word vaddr) {
-  word image_pages = (word_address(__user_image_end) - word_address(__user_image_start)) / kPage;
-  word first = root.info->first_free_slot - image_pages - arch::kRootStackPages;
-  return first + (vaddr - word_address(__user_image_start)) / kPage;
-}
-
 struct SecondSpace {
   word space = 0;
   word cnode = 0;
@@ -114,28 +87,13 @@ struct SecondSpace {
   word fault_thread = 0;
 };
 
-// Maps a fresh read-write frame at `vaddr` of `space`; returns the frame's slot (0: failed).
-word map_fresh_frame(word space, word vaddr) {
-  word frame = root.make(ObjectType::kFrame, 12);
-  if (frame == 0 || map_frame(space, frame, vaddr, Rights::kRead | Rights::kWrite) != Error::kOk)
-    return 0;
-  return frame;
-}
-
 bool build_second_space(SecondSpace& s, word endpoint, word notification, word fault_endpoint) {
-  s.space = root.make(ObjectType::kAddressSpace, 16);
+  s.space = root.make_code_space();
   s.cnode = root.make(ObjectType::kCNode, kServerCNodeBits);
   if (s.space == 0 || s.cnode == 0) return false;
-  // Code and read-only data: the root image's own frames, mapped read-only (a frame capability
-  // maps once, so each page goes through a copy).
-  for (word v = word_address(__user_image_start); v < word_address(__user_readonly_end);
-       v += kPage) {
-    word copy = root.copy(image_frame_slot(v), Rights::kRead);
-    if (copy == 0 || map_frame(s.space, copy, v, Rights::kRead) != Error::kOk) return false;
-  }
-  word ipc = map_fresh_frame(s.space, arch::kUserIpcBuffer);
-  if (ipc == 0 || map_fresh_frame(s.space, kServerStackTop - kPage) == 0 ||
-      map_fresh_frame(s.space, kFaultStackTop - kPage) == 0) {
+  word ipc = root.map_fresh_frame(s.space, arch::kUserIpcBuffer);
+  if (ipc == 0 || root.map_fresh_frame(s.space, kServerStackTop - user::kPage) == 0 ||
+      root.map_fresh_frame(s.space, kFaultStackTop - user::kPage) == 0) {
     return false;
   }
   if (cnode_copy(s.cnode, kServerEndpoint, kRootCNodeSlot, endpoint, Rights::kRead) != Error::kOk ||
@@ -143,17 +101,12 @@ bool build_second_space(SecondSpace& s, word endpoint, word notification, word f
                  kServerNotificationBadge) != Error::kOk) {
     return false;
   }
-  s.server = root.make(ObjectType::kThread);
+  s.server = root.start_thread(server_main, 0, s.cnode, s.space, ipc, fault_endpoint,
+                               kServerPriority, kServerStackTop);
+  // The fault-test thread starts when the fault tests restart it.
   s.fault_thread = root.make(ObjectType::kThread);
-  if (s.server == 0 || s.fault_thread == 0) return false;
-  if (thread_configure(s.server, s.cnode, s.space, ipc, arch::kUserIpcBuffer, fault_endpoint) !=
-          Error::kOk ||
-      thread_set_priority(s.server, kServerPriority) != Error::kOk ||
-      thread_restart(s.server, word_address(reinterpret_cast<void*>(&server_main)),
-                     kServerStackTop - 8, 0) != Error::kOk) {
-    return false;
-  }
-  return thread_configure(s.fault_thread, s.cnode, s.space, 0, 0, fault_endpoint) == Error::kOk &&
+  return s.server != 0 && s.fault_thread != 0 &&
+         thread_configure(s.fault_thread, s.cnode, s.space, 0, 0, fault_endpoint) == Error::kOk &&
          thread_set_priority(s.fault_thread, kFaultThreadPriority) == Error::kOk;
 }
 
@@ -318,14 +271,7 @@ void fault_tests(const SecondSpace& s, word fault_endpoint, word endpoint) {
 
 extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
   using namespace ukernel;
-  root.info = boot_info(boot_info_address);
-  root.next_slot = root.info->first_free_slot;
-  for (word i = 0; i < root.info->untyped_count; ++i) {
-    if (root.info->untyped[i].size_bits > root.info->untyped[root.untyped].size_bits) {
-      root.untyped = i;
-    }
-  }
-  root.untyped += kFirstUntypedSlot;
+  root.init(boot_info_address);
   Line banner;
   banner << "scenario: root task in ring 3, " << root.info->untyped_count << " untyped blocks";
   banner.end();
