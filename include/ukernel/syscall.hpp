@@ -42,7 +42,8 @@ inline void set_message_word(Message& m, std::size_t i, word value) {
 
 namespace sys {
 
-// The one place a system call is made.
+// The one place a system call is made. user_trap() leaves the results in the same frame (every
+// back-end's contract), so the frame is fetched once.
 [[nodiscard]] inline Message syscall(Syscall number, word cap, const Message& in) {
   arch::UserFrame f = arch::user_frame();
   f[unsigned(SysReg::kStatus)] = word(number);
@@ -51,7 +52,6 @@ namespace sys {
   for (std::size_t i = 0; i < kMessageRegisters; ++i)
     f[unsigned(SysReg::kMr0) + i] = in.words[i];
   arch::user_trap(f);
-  f = arch::user_frame();
   Message out;
   out.status = Error(f[unsigned(SysReg::kStatus)]);
   out.info = MessageInfo(f[unsigned(SysReg::kInfo)]);

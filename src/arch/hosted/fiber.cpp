@@ -78,17 +78,18 @@ void retire(HostedFiber* f) {
   }
 }
 
-void after_switch(ctx::transfer_t from, void* fake_stack) {
-  HostedState& s = hosted();
+void after_switch(HostedState& s, ctx::transfer_t from, void* fake_stack) {
   if (from.data != nullptr) *static_cast<ctx::fcontext_t*>(from.data) = from.fctx;
-  const void* bottom = nullptr;
-  std::size_t size = 0;
-  asan_finish_switch(fake_stack, &bottom, &size);
-  if (s.main_stack_bottom == nullptr && bottom != nullptr) {
-    s.main_stack_bottom = bottom;
-    s.main_stack_size = size;
+  if constexpr (kAsan) {
+    const void* bottom = nullptr;
+    std::size_t size = 0;
+    asan_finish_switch(fake_stack, &bottom, &size);
+    if (s.main_stack_bottom == nullptr && bottom != nullptr) {
+      s.main_stack_bottom = bottom;
+      s.main_stack_size = size;
+    }
   }
-  if (s.retired != nullptr && s.retired != s.running) {
+  if (s.retired != nullptr && s.retired != s.running) [[unlikely]] {
     free_fiber(s.retired);
     s.retired = nullptr;
   }
@@ -107,7 +108,7 @@ void run_abort_loop(HostedFiber* self) {
 }
 
 void fiber_main(ctx::transfer_t from) {
-  after_switch(from, nullptr);
+  after_switch(hosted(), from, nullptr);
   HostedFiber* self = hosted().running;
   hosted().in_user = true;
   reinterpret_cast<void (*)(word)>(self->entry)(self->arg);
@@ -115,47 +116,59 @@ void fiber_main(ctx::transfer_t from) {
   run_abort_loop(self);
 }
 
-void switch_to(HostedFiber* target, HostedFiber* self) {
-  HostedState& s = hosted();
-  bool dying = self != nullptr && self->dead;
-  if (target != nullptr && target->context == nullptr) {
-    void* stack = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (stack == MAP_FAILED) {
-      std::perror("hosted: fiber stack");
-      std::abort();
-    }
-    mprotect(stack, kGuardBytes, PROT_NONE);
-    target->stack = stack;
-    target->stack_bytes = kStackBytes;
-    target->context = ctx::make_fcontext(static_cast<char*>(stack) + kStackBytes,
-                                         kStackBytes - kGuardBytes, fiber_main);
+// Gives `target` (nullptr: the driver's context) a stack on its first run.
+[[gnu::noinline]] void make_stack(HostedFiber* target) {
+  void* stack = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (stack == MAP_FAILED) {
+    std::perror("hosted: fiber stack");
+    std::abort();
   }
-  ctx::fcontext_t* save = self ? &self->context : &s.main_context;
-  ctx::fcontext_t to = target ? target->context : s.main_context;
-  const void* bottom =
-      target ? static_cast<char*>(target->stack) + kGuardBytes : s.main_stack_bottom;
-  std::size_t size = target ? kStackBytes - kGuardBytes : s.main_stack_size;
-  s.running = target;
-  void* fake_stack = nullptr;
-  asan_start_switch(dying ? nullptr : &fake_stack, bottom, size);
-  ctx::transfer_t from = ctx::jump_fcontext(to, dying ? nullptr : save);
-  after_switch(from, fake_stack);
+  mprotect(stack, kGuardBytes, PROT_NONE);
+  target->stack = stack;
+  target->stack_bytes = kStackBytes;
+  target->context = ctx::make_fcontext(static_cast<char*>(stack) + kStackBytes,
+                                       kStackBytes - kGuardBytes, fiber_main);
 }
 
-void deliver_due_events() {
-  HostedState& s = hosted();
+void switch_to(HostedState& s, HostedFiber* target, HostedFiber* self) {
+  bool dying = self != nullptr && self->dead;
+  if (target != nullptr && target->context == nullptr) [[unlikely]]
+    make_stack(target);
+  ctx::fcontext_t* save = self ? &self->context : &s.main_context;
+  ctx::fcontext_t to = target ? target->context : s.main_context;
+  s.running = target;
+  void* fake_stack = nullptr;
+  if constexpr (kAsan) {
+    const void* bottom =
+        target ? static_cast<char*>(target->stack) + kGuardBytes : s.main_stack_bottom;
+    std::size_t size = target ? kStackBytes - kGuardBytes : s.main_stack_size;
+    asan_start_switch(dying ? nullptr : &fake_stack, bottom, size);
+  }
+  ctx::transfer_t from = ctx::jump_fcontext(to, dying ? nullptr : save);
+  after_switch(s, from, fake_stack);
+}
+
+// Delivers the timer and the interrupts that are due. Most kernel exits have none: one compare
+// each for the timer, the next device event and the pending lines.
+void deliver_due_events(HostedState& s) {
   if (s.timer_deadline_ns != 0 && s.timer_deadline_ns <= s.now_ns) {
     s.timer_deadline_ns = 0;
     core::handle_timer();
   }
   while (!s.irq_events.empty() && s.irq_events.front().time_ns <= s.now_ns) {
-    s.irq_pending[s.irq_events.front().line] = true;
+    unsigned line = s.irq_events.front().line;
+    if (!s.irq_pending[line]) {
+      s.irq_pending[line] = true;
+      ++s.irq_pending_count;
+    }
     s.irq_events.erase(s.irq_events.begin());
   }
+  if (s.irq_pending_count == 0) return;
   for (unsigned line = 0; line < Machine::kIrqLines; ++line) {
     if (s.irq_pending[line] && !s.irq_masked[line]) {
       s.irq_pending[line] = false;
+      --s.irq_pending_count;
       core::handle_interrupt(line);
     }
   }
@@ -173,6 +186,30 @@ bool advance_to_next_event() {
   if (s.limit_ns != 0 && at > s.limit_ns) return false;
   if (at > s.now_ns) s.now_ns = at;
   return true;
+}
+
+// See dispatch() in state.hpp.
+void dispatch(HostedState& s, HostedFiber* self) {
+  for (;;) {
+    deliver_due_events(s);
+    core::Thread* next = core::current();
+    HostedFiber* target = nullptr;
+    if (next == nullptr) {
+      if (advance_to_next_event()) continue;
+    } else {
+      target = next->context.fiber;
+      if (target->dead) [[unlikely]] {
+        // Resumed after a hardware fault: on a host there is no instruction to retry, so the
+        // same fault is raised again (as re-executing it unchanged would on hardware).
+        core::handle_fault(target->fault, target->fault_address);
+        continue;
+      }
+    }
+    if (target == self && (self == nullptr || !self->dead)) return;
+    if (self == nullptr && target == nullptr) return;
+    switch_to(s, target, self);
+    return;
+  }
 }
 
 HostedState* g_signal_state = nullptr;
@@ -212,7 +249,7 @@ void on_fault_signal(int signal, siginfo_t* info, void* ucontext_raw) {
   core::Thread* t = core::current();
   t->context.stopped_at(ip);
   core::handle_fault(kind, address);
-  dispatch(self);  // never returns: self is dead
+  dispatch(s, self);  // never returns: self is dead
 }
 
 }  // namespace
@@ -235,28 +272,7 @@ void HostedContext::release() {
 }
 
 void dispatch(HostedFiber* self) {
-  HostedState& s = hosted();
-  for (;;) {
-    deliver_due_events();
-    core::Thread* next = core::current();
-    HostedFiber* target = nullptr;
-    if (next == nullptr) {
-      if (advance_to_next_event()) continue;
-    } else {
-      target = next->context.fiber;
-      if (target->dead) {
-        // Resumed after a hardware fault: on a host there is no instruction to retry, so the
-        // same fault is raised again (as re-executing it unchanged would on hardware).
-        core::handle_fault(target->fault, target->fault_address);
-        continue;
-      }
-    }
-    if (target == self && (self == nullptr || !self->dead)) return;
-    if (self == nullptr && target == nullptr) return;
-    switch_to(target, self);
-    return;
-  }
-  (void)s;
+  dispatch(hosted(), self);
 }
 
 void free_all_fibers() {
@@ -304,7 +320,7 @@ void user_trap(UserFrame) {
   s.now_ns += s.syscall_cost_ns;
   core::handle_syscall();
   if (s.preempt_one_in != 0 && next_random() % s.preempt_one_in == 0) core::handle_preemption();
-  dispatch(self);
+  dispatch(s, self);
   s.in_user = true;
 }
 

@@ -42,6 +42,7 @@ struct HostedState {
   std::uint64_t syscall_cost_ns = 100;
   bool irq_masked[Machine::kIrqLines] = {};
   bool irq_pending[Machine::kIrqLines] = {};
+  unsigned irq_pending_count = 0;  // lines with irq_pending set: most kernel exits scan none
   std::vector<IrqEvent> irq_events;
   std::uint64_t irq_sequence = 0;
   // Randomness (only for preemption points; a seed fixes every choice).
