@@ -9,6 +9,8 @@ function(ukernel_x86_64_image name)
   target_link_options(${name} PRIVATE -T ${UKERNEL_X86_64_LINKER_SCRIPT}
     # The .boot segment (32-bit code, early page tables) is RWX by design.
     -Wl,--no-warn-rwx-segments)
+  # Link-time optimisation across core and back-end (kernel(), the trace, the entry glue).
+  set_property(TARGET ${name} PROPERTY INTERPROCEDURAL_OPTIMIZATION ON)
   ukernel_kernel_code(${name})
 endfunction()
 
