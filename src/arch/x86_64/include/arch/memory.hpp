@@ -3,8 +3,8 @@
 // All of physical RAM is mapped at UK_DIRECT_MAP (0xffff800000000000 + paddr) in every address
 // space's kernel half, so the kernel reaches any frame by adding a constant. The frame allocator
 // hands out 4 KiB frames of RAM from the PVH memory map that hold neither the kernel image nor
-// boot modules; phase 1 uses it for page tables. (The core will later take its memory as untyped
-// capabilities from the same map.)
+// boot modules; the back-end uses it for its own page tables and the root task's image, then
+// hands the rest to the kernel core as untyped memory (release_free_memory).
 #pragma once
 
 #include <cstdint>
