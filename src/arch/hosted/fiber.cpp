@@ -149,6 +149,13 @@ void switch_to(HostedState& s, HostedFiber* target, HostedFiber* self) {
   after_switch(s, from, fake_stack);
 }
 
+// Whether anything is due before a kernel exit resumes a thread. A disarmed timer is 0, which
+// wraps to the largest deadline.
+bool events_due(const HostedState& s) {
+  return s.timer_deadline_ns - 1 < s.now_ns || s.irq_pending_count != 0 ||
+         (!s.irq_events.empty() && s.irq_events.front().time_ns <= s.now_ns);
+}
+
 // Delivers the timer and the interrupts that are due. Most kernel exits have none: one compare
 // each for the timer, the next device event and the pending lines.
 void deliver_due_events(HostedState& s) {
@@ -320,7 +327,15 @@ void user_trap(UserFrame) {
   s.now_ns += s.syscall_cost_ns;
   core::handle_syscall();
   if (s.preempt_one_in != 0 && next_random() % s.preempt_one_in == 0) core::handle_preemption();
-  dispatch(s, self);
+  // The common exit (an IPC hand-off, or back to the caller) has nothing to deliver and a live
+  // thread to run: dispatch() would only end in the same switch_to.
+  core::Thread* next = core::current();
+  HostedFiber* target = next != nullptr ? next->context.fiber : nullptr;
+  if (target != nullptr && !target->dead && !self->dead && !events_due(s)) [[likely]] {
+    if (target != self) switch_to(s, target, self);
+  } else {
+    dispatch(s, self);
+  }
   s.in_user = true;
 }
 
