@@ -1,7 +1,7 @@
-// The hello server's host unit test: a client thread calls it through the real kernel.
+// The hello server's host unit test: a client calls it through the real kernel.
 #include <catch2/catch.hpp>
 
-#include "hello/hello.hpp"
+#include "hello.hpp"
 #include "support/root_kit.hpp"
 
 using namespace ukernel;
@@ -15,15 +15,13 @@ struct {
   rpc::Result<std::uint64_t> count = Error::kIllegalOperation;
 } g;
 
-void hello_server(word) {
-  hello::Server server;
-  (void)server.serve(g_endpoint);
-}
+void server(word) { hello::run(g_endpoint); }
 
+// The root task: one endpoint, the server, and a client holding a badged copy of it.
 void root(word info) {
   test::RootKit kit(info);
   g_endpoint = kit.make(ObjectType::kEndpoint);
-  kit.spawn(hello_server, 0, 100);
+  kit.spawn(server, 0, 100);
   rpc::Client<hello::Protocol> client(kit.mint(g_endpoint, Rights::kWrite, 1));
   g.sum = client.call<hello::Protocol::Add>(2u, 40u);
   g.overflow = client.call<hello::Protocol::Add>(UINT32_MAX, 1u);
