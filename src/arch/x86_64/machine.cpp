@@ -19,7 +19,10 @@ void irq_mask(unsigned line) {
 void irq_unmask(unsigned line) {
   ioapic_unmask(line);
 }
-std::uint64_t now_ns() {
+// Out of line on purpose: with LTO, the TSC arithmetic inlined here makes every caller (the
+// core's trace recording, on every kernel entry) too large to inline, and its disabled-trace
+// check would then cost a call.
+[[gnu::noinline]] std::uint64_t now_ns() {
   return timer_now_ns();
 }
 void timer_arm_ns(std::uint64_t deadline_ns) {

@@ -166,9 +166,14 @@ void resume(Context& context) {
     UserFault fault{FaultKind::kMemoryAccess, context.rip, kVectorPageFault, 0};
     run(on_user_fault(context, fault));
   }
-  context.cs = UK_SEL_USER_CODE;
-  context.ss = UK_SEL_USER_DATA;
-  context.rflags = (context.rflags & kUserFlagsMask) | kFlagsInterrupt | kFlagsReserved1;
+  // sysretq takes the selectors from STAR and the flags saved from r11 at the `syscall`, which the
+  // kernel never changes while the context stays UK_ENTRY_SYSCALL (Context::set_reg and start()
+  // switch it to iretq); only an iretq exit needs the frame sanitised.
+  if (context.vector != UK_ENTRY_SYSCALL) {
+    context.cs = UK_SEL_USER_CODE;
+    context.ss = UK_SEL_USER_DATA;
+    context.rflags = (context.rflags & kUserFlagsMask) | kFlagsInterrupt | kFlagsReserved1;
+  }
   set_user_context(&context);
   x86_exit_to_user(&context);
 }
