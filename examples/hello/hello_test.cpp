@@ -15,7 +15,9 @@ struct {
   rpc::Result<std::uint64_t> count = Error::kIllegalOperation;
 } g;
 
-void server(word) { hello::run(g_endpoint); }
+void server(word) {
+  hello::run(g_endpoint);
+}
 
 // The root task: one endpoint, the server, and a client holding a badged copy of it.
 void root(word info) {
