@@ -153,22 +153,21 @@ Context* interrupt(Context* current, word vector) {
   return current;
 }
 
-[[noreturn]] void run(Context* next) {
-  if (next != nullptr) resume(*next);
-  idle();
+[[noreturn]] void run(Context* next);
+
+// A thread whose instruction pointer is outside the user half: neither sysretq (non-canonical
+// rcx) nor iretq may fault in ring 0, so the thread faults instead.
+[[noreturn, gnu::noinline]] void refuse_kernel_ip(Context& context) {
+  UserFault fault{FaultKind::kMemoryAccess, context.rip, kVectorPageFault, 0};
+  run(on_user_fault(context, fault));
 }
 
-}  // namespace
-
-void resume(Context& context) {
-  if (context.rip >= kUserEnd) {
-    // Neither sysretq (non-canonical rcx) nor iretq may fault in ring 0: fail the thread instead.
-    UserFault fault{FaultKind::kMemoryAccess, context.rip, kVectorPageFault, 0};
-    run(on_user_fault(context, fault));
-  }
-  // sysretq takes the selectors from STAR and the flags saved from r11 at the `syscall`, which the
-  // kernel never changes while the context stays UK_ENTRY_SYSCALL (Context::set_reg and start()
-  // switch it to iretq); only an iretq exit needs the frame sanitised.
+// resume(), inlined into the system-call path (the hottest caller).
+[[noreturn, gnu::always_inline]] inline void exit_to_user(Context& context) {
+  if (context.rip >= kUserEnd) refuse_kernel_ip(context);
+  // sysretq takes the selectors from STAR and the flags saved from r11 at the `syscall`, which
+  // the kernel never changes while the context stays UK_ENTRY_SYSCALL (Context::set_reg and
+  // start() switch it to iretq); only an iretq exit needs the frame sanitised.
   if (context.vector != UK_ENTRY_SYSCALL) {
     context.cs = UK_SEL_USER_CODE;
     context.ss = UK_SEL_USER_DATA;
@@ -176,6 +175,17 @@ void resume(Context& context) {
   }
   set_user_context(&context);
   x86_exit_to_user(&context);
+}
+
+[[noreturn]] void run(Context* next) {
+  if (next != nullptr) exit_to_user(*next);
+  idle();
+}
+
+}  // namespace
+
+void resume(Context& context) {
+  exit_to_user(context);
 }
 
 void wait_for_interrupt_once() {
@@ -193,7 +203,10 @@ void idle() {
 using ukernel::x86::Context;
 
 extern "C" [[noreturn]] void x86_syscall(Context* context) {
-  ukernel::x86::run(ukernel::x86::on_syscall(*context));
+  using namespace ukernel::x86;
+  Context* next = on_syscall(*context);
+  if (next != nullptr) exit_to_user(*next);
+  idle();
 }
 
 extern "C" [[noreturn]] void x86_user_trap(Context* frame) {
