@@ -1,0 +1,150 @@
+// Typed capabilities: each kernel object type has a small value class whose methods are its
+// system calls and invocations. They hold only the capability address, so they cost nothing:
+// each method is the one inline system call from ukernel/syscall.hpp.
+//
+//   Endpoint server{slot};
+//   Message request = server.recv();
+//   Notification irq{other};
+//   (void)irq.signal();
+//
+// Error codes are documented on the functions in syscall.hpp and in docs/kernel.md.
+#pragma once
+
+#include "ukernel/syscall.hpp"
+
+namespace ukernel {
+
+class Capability {
+ public:
+  constexpr Capability() = default;
+  constexpr explicit Capability(word address) : address_(address) {}
+  constexpr word address() const { return address_; }
+  constexpr bool null() const { return address_ == 0; }
+  friend constexpr bool operator==(Capability, Capability) = default;
+
+ private:
+  word address_ = 0;
+};
+
+class Endpoint : public Capability {
+ public:
+  using Capability::Capability;
+  [[nodiscard]] Error send(const Message& m) const { return ukernel::send(address(), m); }
+  [[nodiscard]] Error try_send(const Message& m) const { return ukernel::try_send(address(), m); }
+  [[nodiscard]] Message recv() const { return ukernel::recv(address()); }
+  [[nodiscard]] Message try_recv() const { return ukernel::try_recv(address()); }
+  [[nodiscard]] Message call(const Message& m) const { return ukernel::call(address(), m); }
+  [[nodiscard]] Message reply_recv(const Message& m) const {
+    return ukernel::reply_recv(address(), m);
+  }
+};
+
+class Notification : public Capability {
+ public:
+  using Capability::Capability;
+  [[nodiscard]] Error signal() const { return ukernel::signal(address()); }
+  // The bits are in .badge.
+  [[nodiscard]] Message wait() const { return ukernel::wait(address()); }
+  [[nodiscard]] Message poll() const { return ukernel::poll(address()); }
+};
+
+class CNode : public Capability {
+ public:
+  using Capability::Capability;
+  [[nodiscard]] Error copy(word dest, CNode from, word src, Rights rights) const {
+    return cnode_copy(address(), dest, from.address(), src, rights);
+  }
+  [[nodiscard]] Error mint(word dest, CNode from, word src, Rights rights, word badge) const {
+    return cnode_mint(address(), dest, from.address(), src, rights, badge);
+  }
+  [[nodiscard]] Error move(word dest, CNode from, word src) const {
+    return cnode_move(address(), dest, from.address(), src);
+  }
+  [[nodiscard]] Error remove(word slot) const { return cnode_delete(address(), slot); }
+  [[nodiscard]] Error revoke(word slot) const { return cnode_revoke(address(), slot); }
+  [[nodiscard]] Error save_reply(word dest) const { return cnode_save_reply(address(), dest); }
+};
+
+class Untyped : public Capability {
+ public:
+  using Capability::Capability;
+  [[nodiscard]] Error retype(ObjectType type, unsigned size_bits, CNode into, word slot,
+                             word count = 1) const {
+    return ukernel::retype(address(), type, size_bits, into.address(), slot, count);
+  }
+};
+
+class Frame : public Capability {
+ public:
+  using Capability::Capability;
+  // .words[0] = physical address, .words[1] = size.
+  [[nodiscard]] Message physical_address() const {
+    return invoke(address(), Invocation::kFramePhysicalAddress);
+  }
+};
+
+class AddressSpace : public Capability {
+ public:
+  using Capability::Capability;
+  [[nodiscard]] Error map(Frame frame, word vaddr, Rights rights) const {
+    return map_frame(address(), frame.address(), vaddr, rights);
+  }
+  [[nodiscard]] Error unmap(word vaddr) const { return unmap_frame(address(), vaddr); }
+};
+
+class Thread : public Capability {
+ public:
+  using Capability::Capability;
+  [[nodiscard]] Error configure(CNode cspace, AddressSpace space, Frame ipc_frame, word ipc_vaddr,
+                                Endpoint fault_endpoint) const {
+    return thread_configure(address(), cspace.address(), space.address(), ipc_frame.address(),
+                            ipc_vaddr, fault_endpoint.address());
+  }
+  [[nodiscard]] Error set_priority(word priority) const {
+    return thread_set_priority(address(), priority);
+  }
+  [[nodiscard]] Error set_timeslice(word ns) const { return thread_set_timeslice(address(), ns); }
+  [[nodiscard]] Error write_registers(word ip, word sp, word arg) const {
+    return thread_write_registers(address(), ip, sp, arg);
+  }
+  [[nodiscard]] Message read_registers() const { return thread_read_registers(address()); }
+  [[nodiscard]] Error resume() const { return thread_resume(address()); }
+  [[nodiscard]] Error suspend() const { return thread_suspend(address()); }
+  [[nodiscard]] Error restart(word ip, word sp, word arg) const {
+    return thread_restart(address(), ip, sp, arg);
+  }
+  [[nodiscard]] Error bind(Notification n) const {
+    return thread_bind_notification(address(), n.address());
+  }
+  [[nodiscard]] Error unbind() const { return thread_unbind_notification(address()); }
+};
+
+class IrqHandler : public Capability {
+ public:
+  using Capability::Capability;
+  [[nodiscard]] Error set_notification(Notification n) const {
+    return irq_set_notification(address(), n.address());
+  }
+  [[nodiscard]] Error ack() const { return irq_ack(address()); }
+  [[nodiscard]] Error clear() const {
+    return invoke(address(), Invocation::kIrqHandlerClear).status;
+  }
+};
+
+class IrqControl : public Capability {
+ public:
+  using Capability::Capability;
+  [[nodiscard]] Error get(word line, CNode into, word slot) const {
+    return irq_control_get(address(), line, into.address(), slot);
+  }
+};
+
+// The root task's own capabilities (docs/kernel.md, "The root task").
+namespace root_task {
+inline constexpr CNode kCNode{kRootCNodeSlot};
+inline constexpr Thread kThread{kRootThreadSlot};
+inline constexpr AddressSpace kAddressSpace{kRootAddressSpaceSlot};
+inline constexpr IrqControl kIrqControl{kIrqControlSlot};
+}  // namespace root_task
+
+}  // namespace ukernel
