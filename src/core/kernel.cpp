@@ -106,8 +106,10 @@ void raise_fault(Thread& t, FaultKind kind, word address) {
     send_fault(t, *handler.as<Endpoint>(), handler.badge);
     return;
   }
-  // Nobody to tell: the thread stops, and the kernel says so (it never stops the kernel).
+  // Nobody to tell: the thread stops, and the kernel says so (it never stops the kernel). No
+  // fault message is pending, so a resumed thread's next message is its own.
   t.state = ThreadState::kInactive;
+  t.pending_fault = FaultKind(0);
   char line[160];
   char* p = put_text(line, "thread 0x");
   p = put_hex(p, t.id);

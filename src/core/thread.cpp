@@ -107,6 +107,9 @@ void cancel_ipc(Thread& t, Error status) {
   }
   t.blocked_endpoint = nullptr;
   t.blocked_notification = nullptr;
+  // A fault message that was waiting to be received or answered is withdrawn with the IPC: if
+  // the thread is resumed, its next message is its own.
+  t.pending_fault = FaultKind(0);
   t.state = ThreadState::kInactive;
   set_result(t, status);
 }

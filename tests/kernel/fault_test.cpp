@@ -172,6 +172,51 @@ void server_fault_root(word info) {
   expect("root done", 1, 1);
 }
 
+// --- a fault queued on the fault endpoint; suspend and resume instead of a reply -------------
+
+void fault_then_call(word) {
+  g.resumed_status = send(kOutsideCSpace, Message{});
+  Message m(MessageInfo(5, 1));
+  m.words[0] = 55;
+  (void)send(g.report, m);
+  (void)recv(g.server);  // parks here (returning would be an abort fault)
+}
+
+void queued_fault_root(word info) {
+  test::RootKit kit(info);
+  word fault_ep = kit.make(ObjectType::kEndpoint);
+  word badged = kit.mint(fault_ep, Rights::kAll, kFaultBadge);
+  g.report = kit.make(ObjectType::kEndpoint);
+  g.server = kit.make(ObjectType::kEndpoint);
+  word t = kit.spawn(fault_then_call, 0, kMaxPriority, badged);
+  yield();  // the thread faults; nobody receives yet, so it waits on the fault endpoint
+  expect("fault queued", thread_read_registers(t).words[0], word(ThreadState::kBlockedOnSend));
+  // The supervisor resumes it without answering the fault message.
+  expect("suspend", thread_suspend(t), Error::kOk);
+  expect("resume", thread_resume(t), Error::kOk);
+  Message m = recv(g.report);
+  expect("resumed: its call returned kCancelled", g.resumed_status, Error::kCancelled);
+  expect("resumed: its next message is its own, not a fault", m.label(), 5);
+  expect("resumed: word", m.words[0], 55);
+  expect("no fault message is left", try_recv(fault_ep).status, Error::kWouldBlock);
+
+  // A queued fault is delivered when the supervisor gets round to receiving.
+  g.resumed_status = Error::kOk;
+  word t2 = kit.spawn(fault_then_call, 0, kMaxPriority, badged);
+  yield();
+  Message f = recv(fault_ep);
+  expect("queued fault: label", f.label(), kFaultLabel);
+  expect("queued fault: kind", f.words[0], word(FaultKind::kCapability));
+  expect("queued fault: badge", f.badge, kFaultBadge);
+  expect("queued fault: waits for reply", thread_read_registers(t2).words[0],
+         word(ThreadState::kBlockedOnReply));
+  expect("reply", reply(Message{}), Error::kOk);
+  m = recv(g.report);
+  expect("resumed after reply", m.label(), 5);
+  expect("resumed with kCancelled", g.resumed_status, Error::kCancelled);
+  expect("root done", 1, 1);
+}
+
 void run_case(Case c, std::size_t expected) {
   test::reset_observations();
   g = Shared{};
@@ -228,4 +273,13 @@ TEST_CASE("a server that faults during a call: the client gets kCancelled once i
   CHECK(g.client_reply[1] == 101);
   CHECK(g.client_status[2] == Error::kOk);
   CHECK(g.client_reply[2] == 102);
+}
+
+TEST_CASE("a queued fault; a supervisor that resumes instead of replying") {
+  test::reset_observations();
+  g = Shared{};
+  hosted::Simulation sim;
+  REQUIRE(sim.run(queued_fault_root) == hosted::RunResult::kIdle);
+  INFO(sim.console());
+  test::check_observations(15);
 }
