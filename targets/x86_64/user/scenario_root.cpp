@@ -27,6 +27,7 @@ using user::Line;
 // The second address space: stacks of the server and of the fault-test thread.
 constexpr word kServerStackTop = arch::kRootStackTop;
 constexpr word kFaultStackTop = arch::kRootStackTop - 0x100000;
+constexpr word kSpinnerStackTop = arch::kRootStackTop - 0x200000;
 constexpr word kServerPriority = 255;
 constexpr word kFaultThreadPriority = 100;
 
@@ -62,6 +63,12 @@ void server_main(word) {
   }
 }
 
+// Runs until suspended; only the timer takes the CPU from it.
+void spinner_main(word) {
+  for (;;)
+    asm volatile("pause");
+}
+
 // --- the root task ---------------------------------------------------------------------------
 
 struct Root : user::RootKit {
@@ -93,7 +100,8 @@ bool build_second_space(SecondSpace& s, word endpoint, word notification, word f
   if (s.space == 0 || s.cnode == 0) return false;
   word ipc = root.map_fresh_frame(s.space, arch::kUserIpcBuffer);
   if (ipc == 0 || root.map_fresh_frame(s.space, kServerStackTop - user::kPage) == 0 ||
-      root.map_fresh_frame(s.space, kFaultStackTop - user::kPage) == 0) {
+      root.map_fresh_frame(s.space, kFaultStackTop - user::kPage) == 0 ||
+      root.map_fresh_frame(s.space, kSpinnerStackTop - user::kPage) == 0) {
     return false;
   }
   if (cnode_copy(s.cnode, kServerEndpoint, kRootCNodeSlot, endpoint, Rights::kRead) != Error::kOk ||
@@ -210,6 +218,31 @@ void capability_tests(word endpoint) {
          "the original survives revoke (try_send: kWouldBlock)");
 }
 
+word rdtsc() {
+  word low, high;
+  asm volatile("rdtsc" : "=a"(low), "=d"(high));
+  return (high << 32) | low;
+}
+
+// Round-robin: a thread of the root task's priority that never blocks gets the CPU when the
+// root task's timeslice runs out (a timer interrupt), which the root task sees as a gap in the
+// TSC while it spins.
+void timer_tests(const SecondSpace& s) {
+  word spinner =
+      root.start_thread(spinner_main, 0, s.cnode, s.space, 0, 0, kMaxPriority, kSpinnerStackTop);
+  constexpr word kGapTicks = 100'000;  // 100 us at TCG's 1 GHz; one loop round is ~10
+  word start = rdtsc(), last = start;
+  bool preempted = false;
+  while (spinner != 0 && !preempted && last - start < 100 * kGapTicks * 100) {
+    word now = rdtsc();
+    preempted = now - last > kGapTicks;
+    last = now;
+  }
+  report(root, preempted, "timer", "the timer preempts the root task for a peer thread");
+  report(root, spinner != 0 && thread_suspend(spinner) == Error::kOk, "timer",
+         "suspend the peer thread");
+}
+
 struct FaultCase {
   std::string_view name;
   const char* entry;  // where the thread restarts
@@ -287,6 +320,7 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
   if (built) {
     notification_tests(notification, endpoint);
     capability_tests(endpoint);
+    timer_tests(second);
     fault_tests(second, fault_endpoint, endpoint);
   }
   Line line;
