@@ -91,10 +91,10 @@ struct Outcome {
   std::string console;
 };
 
-Outcome run_workload(std::uint64_t seed) {
+Outcome run_workload(std::uint64_t seed, bool fastpath = true) {
   g = Shared{};
-  hosted::Simulation sim(
-      hosted::SimulationConfig{.seed = seed, .preempt_one_in = 3, .trace = true});
+  hosted::Simulation sim(hosted::SimulationConfig{
+      .seed = seed, .preempt_one_in = 3, .trace = true, .fastpath = fastpath});
   REQUIRE(sim.run(workload_root) == hosted::RunResult::kIdle);
   INFO("seed " << seed);
   INFO(sim.console());
@@ -119,8 +119,10 @@ TEST_CASE("the same seed gives a byte-identical trace") {
 }
 
 TEST_CASE("20 seeds with random preemption: every check passes, interleavings differ") {
+  bool fastpath = GENERATE(true, false);
+  INFO("fastpath " << fastpath);
   std::set<std::string> traces;
   for (std::uint64_t seed = 1; seed <= 20; ++seed)
-    traces.insert(run_workload(seed).trace);
+    traces.insert(run_workload(seed, fastpath).trace);
   CHECK(traces.size() > 1);
 }
