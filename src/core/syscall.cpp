@@ -78,6 +78,8 @@ Error dispatch(Thread& t, Syscall number) {
   }
 
   word address = t.context.get(SysReg::kCap);
+  // Address 0 is inside the CSpace but never filled: "no capability", like any empty slot.
+  if (address == 0 && t.cspace() != nullptr) return Error::kInvalidCapability;
   Slot* slot = t.cspace() ? t.cspace()->slot(address) : nullptr;
   if (slot == nullptr) {
     raise_fault(t, FaultKind::kCapability, address);

@@ -34,6 +34,11 @@ word thread_state(word thread) {
   return thread_read_registers(thread).words[0];
 }
 
+Message caps_message() {
+  arch::user_ipc_buffer()->caps[0] = kRootCNodeSlot;
+  return Message(MessageInfo(word(Invocation::kCNodeDelete), 1, 1));
+}
+
 void receiver(word) {
   Message m = recv(g.endpoint);
   g.status = m.status;
@@ -67,6 +72,10 @@ void ipc_root(word info) {
   one.words[0] = 11;
   // send / try_send errors, with no receiver.
   expect("send: empty slot", send(empty, one), Error::kInvalidCapability);
+  expect("send: address 0 (no capability)", send(0, one), Error::kInvalidCapability);
+  expect("signal: address 0", signal(0), Error::kInvalidCapability);
+  expect("invocation with a capability", call(kRootCNodeSlot, caps_message()).status,
+         Error::kInvalidArgument);
   expect("send: notification", send(ntfn, one), Error::kWrongType);
   expect("send: read-only", send(read_only, one), Error::kInsufficientRights);
   expect("try_send: no receiver", try_send(ep, one), Error::kWouldBlock);
@@ -446,6 +455,21 @@ void memory_root(word info) {
   expect("unmapped", word(arch::user_pointer(kAt, 8) == nullptr), 1);
   expect("map read-only: ok", map_frame(kSpace, read_only_frame, kAt, Rights::kRead), Error::kOk);
 
+  // At most 128 mappings per address space.
+  word frames = kit.slot();
+  for (int i = 1; i < 130; ++i)
+    (void)kit.slot();
+  expect("130 frames", retype(kit.untyped(), ObjectType::kFrame, 12, kRootCNodeSlot, frames, 130),
+         Error::kOk);
+  Error e = Error::kOk;
+  word mapped = 0;
+  for (word i = 0; i < 130 && e == Error::kOk; ++i) {
+    e = map_frame(kSpace, frames + i, 0x70000000 + i * 0x1000, kRw);
+    if (e == Error::kOk) ++mapped;
+  }
+  expect("mapping table full", e, Error::kNotEnoughMemory);
+  expect("128 mappings in all", mapped + 3, 128);  // + IPC buffer, boot info, the one at kAt
+
   Message pa = invoke(frame, Invocation::kFramePhysicalAddress);
   expect("frame: physical address ok", pa.status, Error::kOk);
   expect("frame: size", pa.words[1], 0x1000);
@@ -509,7 +533,7 @@ void run_root(hosted::Entry root, std::size_t expected) {
 }  // namespace
 
 TEST_CASE("send, recv, reply and yield: success and every error") {
-  run_root(ipc_root, 38);
+  run_root(ipc_root, 41);
 }
 
 TEST_CASE("signal, wait and poll: success and every error") {
@@ -529,7 +553,7 @@ TEST_CASE("thread invocations: success and every error") {
 }
 
 TEST_CASE("address space and frame invocations: success and every error") {
-  run_root(memory_root, 26);
+  run_root(memory_root, 29);
 }
 
 TEST_CASE("irq control and handler invocations: success and every error") {
