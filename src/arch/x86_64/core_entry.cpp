@@ -10,6 +10,8 @@
 #include "arch/root_task.hpp"
 #include "core/kernel.hpp"
 #include "core/thread.hpp"
+#include "cpu.hpp"
+#include "paging.hpp"
 
 namespace ukernel::x86 {
 namespace {
@@ -35,11 +37,18 @@ void check_root_task() {
   }
 }
 
+// Nothing is runnable: the CPU idles. Out of line, off the system-call path.
+[[gnu::noinline]] Context* nothing_runs() {
+  check_root_task();
+  // The core forgets the active space when it deletes it; the CPU must not idle on its tables
+  // (their memory may be retyped), so it idles in the kernel's own.
+  if (core::kernel().active_space == nullptr) write_cr3(kernel_root());
+  return nullptr;
+}
+
 Context* next_context() {
   core::Thread* t = core::current();
-  if (t != nullptr) return &t->context;
-  check_root_task();
-  return nullptr;
+  return t != nullptr ? &t->context : nothing_runs();
 }
 
 }  // namespace

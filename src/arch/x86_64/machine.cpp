@@ -9,9 +9,10 @@ namespace ukernel::x86 {
 
 static_assert(arch::Machine::kIrqLines == kIrqLines);
 
+// The core calls this only when the space changes (switch_space), so CR3 is written without
+// reading it first.
 void activate(const PageTable& page_table) {
-  word root = page_table.root() != kNoPhysical ? page_table.root() : kernel_root();
-  if ((read_cr3() & pte::kAddressMask) != root) write_cr3(root);
+  write_cr3(page_table.root() != kNoPhysical ? page_table.root() : kernel_root());
 }
 void irq_mask(unsigned line) {
   ioapic_mask(line);
