@@ -112,6 +112,38 @@ void irq_root(word info) {
   expect("root done", 1, 1);
 }
 
+// A high-priority driver thread waits for the interrupt; a low-priority thread runs meanwhile
+// and is preempted when the interrupt wakes the driver.
+void irq_driver(word) {
+  Message m = wait(g.notification);
+  g.got[g.count++] = m;
+  g.endpoint = 1;  // tells the low thread that the driver ran
+}
+
+void busy_low(word) {
+  long spins = 0;
+  while (g.endpoint == 0 && spins < 1'000'000) {
+    (void)poll(g.notification + 1);
+    ++spins;
+  }
+  expect("low thread saw the driver run", g.endpoint, 1);
+  expect("low thread was still running at the interrupt", word(spins > 100), 1);
+}
+
+void irq_preempt_root(word info) {
+  test::RootKit kit(info);
+  word ntfn = kit.make(ObjectType::kNotification);
+  word other = kit.make(ObjectType::kNotification);
+  word badged = kit.mint(ntfn, Rights::kWrite, 0x4);
+  word handler = kit.slot();
+  expect("irq get", irq_control_get(kIrqControlSlot, 7, kRootCNodeSlot, handler), Error::kOk);
+  expect("irq set notification", irq_set_notification(handler, badged), Error::kOk);
+  expect("adjacent slots", other, ntfn + 1);
+  g.notification = ntfn;
+  (void)kit.spawn(irq_driver, 0, 200);
+  (void)kit.spawn(busy_low, 0, 10);
+}
+
 void run_root(hosted::Entry root, std::size_t expected, hosted::Simulation& sim) {
   REQUIRE(sim.run(root) == hosted::RunResult::kIdle);
   INFO(sim.console());
@@ -152,4 +184,15 @@ TEST_CASE("an interrupt is delivered through a notification; the line stays mask
   sim.raise_irq(5, 1'000'500);
   run_root(irq_root, 8, sim);
   CHECK(sim.now_ns() >= 1'000'000);
+}
+
+TEST_CASE("an interrupt wakes a high-priority thread, which preempts a running low one") {
+  test::reset_observations();
+  g = Shared{};
+  hosted::Simulation sim;
+  sim.raise_irq(7, 50'000);
+  run_root(irq_preempt_root, 5, sim);
+  REQUIRE(g.count == 1);
+  CHECK(g.got[0].status == Error::kOk);
+  CHECK(g.got[0].badge == 0x4);
 }
