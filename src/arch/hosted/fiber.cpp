@@ -116,7 +116,7 @@ void fiber_main(ctx::transfer_t from) {
   run_abort_loop(self);
 }
 
-// Gives `target` (nullptr: the driver's context) a stack on its first run.
+// Gives a thread's fiber its stack before it first runs (off the hot path).
 [[gnu::noinline]] void make_stack(HostedFiber* target) {
   void* stack = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
