@@ -53,6 +53,9 @@ void faulter(word) {
       break;
     case FaultKind::kIllegalInstruction:
       __builtin_trap();
+    case FaultKind::kBreakpoint:
+      asm volatile("int3");
+      break;
     case FaultKind::kAbort:
       abort_thread(77);
       break;
@@ -247,6 +250,10 @@ TEST_CASE("arithmetic fault: delivered and restarted") {
 
 TEST_CASE("illegal instruction fault: delivered and restarted") {
   run_case({FaultKind::kIllegalInstruction, FaultKind::kIllegalInstruction, ~word{0}, false}, 14);
+}
+
+TEST_CASE("breakpoint fault: delivered and restarted") {
+  run_case({FaultKind::kBreakpoint, FaultKind::kBreakpoint, ~word{0}, false}, 14);
 }
 
 TEST_CASE("abort: abort_thread(code) and returning from the entry") {
