@@ -3,8 +3,8 @@
 //
 // One system-wide policy sits here too, because the core has no notion of "the machine stops":
 // the root task ends the system. Its kAbort (its `main` returning) exits QEMU with success for
-// code 0 and failure otherwise; any other fault of the root task (it has no supervisor) is a
-// failure.
+// code 0 and failure otherwise; any other fault of the root task (it has no supervisor, so the
+// fault stops it) is a failure.
 #include "arch/console.hpp"
 #include "arch/entry.hpp"
 #include "arch/root_task.hpp"
@@ -28,18 +28,18 @@ core::Thread* root_thread = nullptr;
   exit_qemu(ExitCode::kFailure);
 }
 
-// The root task stopped with a fault the core reported on the console (it has no fault
-// endpoint): end the system.
-void check_root_task() {
-  if (root_thread != nullptr && root_thread->state == ThreadState::kInactive &&
-      root_thread->pending_fault != FaultKind(0)) {
-    root_task_stopped(root_thread->pending_fault, root_thread->pending_fault_address);
-  }
+// The root task has no fault endpoint: a fault stops it (the core says so on the console), and
+// nobody could restart it.
+bool root_task_stopped() {
+  return root_thread != nullptr && root_thread->state == ThreadState::kInactive;
 }
 
 // Nothing is runnable: the CPU idles. Out of line, off the system-call path.
 [[gnu::noinline]] Context* nothing_runs() {
-  check_root_task();
+  if (root_task_stopped()) {
+    print("root task: stopped by a fault\n");
+    exit_qemu(ExitCode::kFailure);
+  }
   // The core forgets the active space when it deletes it; the CPU must not idle on its tables
   // (their memory may be retyped), so it idles in the kernel's own.
   if (core::kernel().active_space == nullptr) write_cr3(kernel_root());
@@ -66,8 +66,9 @@ Context* on_syscall(Context& current) {
 }
 
 Context* on_user_fault(Context&, const UserFault& fault) {
+  bool root = core::current() == root_thread;
   core::handle_fault(fault.kind, fault.address);
-  check_root_task();
+  if (root && root_task_stopped()) root_task_stopped(fault.kind, fault.address);
   return next_context();
 }
 
