@@ -158,6 +158,52 @@ void truncate_root(word info) {
   expect("root done", 1, 1);
 }
 
+// Threads acting on themselves: suspend, restart, and deleting their own last capability.
+word g_self = 0;
+
+void self_suspender(word) {
+  expect("suspend self", thread_suspend(g_self), Error::kOk);
+  ++g.done;  // runs once resumed
+}
+
+void second_life(word arg) {
+  g.order.push_back(arg);
+}
+
+void self_restarter(word) {
+  (void)thread_restart(g_self, hosted::entry_address(second_life), 0, 77);
+  g.order.push_back(1);  // never reached: the restart replaced this thread's registers
+}
+
+void self_deleter(word) {
+  (void)cnode_delete(kRootCNodeSlot, g_self);
+  g.order.push_back(2);  // never reached: the thread is gone
+}
+
+void self_root(word info) {
+  test::RootKit kit(info);
+  g_self = kit.spawn(self_suspender, 0, kMaxPriority);
+  yield();
+  expect("suspended itself", thread_read_registers(g_self).words[0], word(ThreadState::kInactive));
+  expect("not yet past the suspend", word(g.done), 0);
+  expect("resume", thread_resume(g_self), Error::kOk);
+  yield();
+  expect("resumed past the suspend", word(g.done), 1);
+
+  g_self = kit.spawn(self_restarter, 0, kMaxPriority);
+  yield();
+  yield();
+  expect("restarted itself", g.order.size(), 1);
+  expect("second life ran", g.order.empty() ? 0 : g.order[0], 77);
+
+  g_self = kit.spawn(self_deleter, 0, kMaxPriority);
+  yield();
+  yield();
+  expect("deleted itself: never came back", g.order.size(), 1);
+  expect("slot empty", thread_suspend(g_self), Error::kInvalidCapability);
+  expect("root done", 1, 1);
+}
+
 template <class F>
 void run(hosted::Entry root, std::size_t expected, F&& more, bool fastpath = true) {
   test::reset_observations();
@@ -201,4 +247,8 @@ TEST_CASE("deleting a server releases its waiting client with kCancelled") {
 
 TEST_CASE("a receiver without an IPC buffer gets the registers and kTruncated") {
   run(truncate_root, 12, [] {});
+}
+
+TEST_CASE("a thread suspends, restarts and deletes itself") {
+  run(self_root, 9, [] {});
 }
