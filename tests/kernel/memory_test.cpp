@@ -83,6 +83,61 @@ void memory_root(word info) {
   expect("root done", 1, 1);
 }
 
+// Objects in use when their untyped is revoked: a thread blocked on an endpoint, both made
+// from the same untyped. Revoke finalises them; the memory then holds fresh objects that work.
+struct Reuse {
+  word endpoint = 0;
+  word got[2] = {};
+  int runs = 0;
+} g_reuse;
+
+void reuse_receiver(word round) {
+  ++g_reuse.runs;
+  Message m = recv(g_reuse.endpoint);
+  if (m.ok()) g_reuse.got[round] = m.words[0];
+}
+
+void reuse_root(word info) {
+  test::RootKit kit(info);
+  word ut = kit.slot();
+  expect("untyped", retype(kit.untyped(), ObjectType::kUntyped, 16, kRootCNodeSlot, ut),
+         Error::kOk);
+  word frames[2] = {kit.make(ObjectType::kFrame, 12), kit.make(ObjectType::kFrame, 12)};
+  for (word round = 0; round < 2; ++round) {
+    word ep = kit.slot();
+    word t = kit.slot();
+    expect("endpoint", retype(ut, ObjectType::kEndpoint, 0, kRootCNodeSlot, ep), Error::kOk);
+    expect("thread", retype(ut, ObjectType::kThread, 0, kRootCNodeSlot, t), Error::kOk);
+    word at = 0x68000000 + round * 0x1000;
+    expect("map",
+           map_frame(kRootAddressSpaceSlot, frames[round], at, Rights::kRead | Rights::kWrite),
+           Error::kOk);
+    expect("configure",
+           thread_configure(t, kRootCNodeSlot, kRootAddressSpaceSlot, frames[round], at, 0),
+           Error::kOk);
+    expect("priority", thread_set_priority(t, kMaxPriority), Error::kOk);
+    g_reuse.endpoint = ep;
+    expect("start", thread_restart(t, hosted::entry_address(reuse_receiver), 0, round), Error::kOk);
+    yield();
+    expect("receiver blocked", thread_read_registers(t).words[0],
+           word(ThreadState::kBlockedOnRecv));
+    if (round == 1) {
+      Message m(MessageInfo(0, 1));
+      m.words[0] = 4321;
+      expect("send to the new receiver", send(ep, m), Error::kOk);
+      yield();
+    }
+    expect("revoke", cnode_revoke(kRootCNodeSlot, ut), Error::kOk);
+    expect("thread gone", thread_suspend(t), Error::kInvalidCapability);
+    expect("endpoint gone", try_send(ep, Message{}), Error::kInvalidCapability);
+    yield();
+  }
+  expect("both receivers ran", word(g_reuse.runs), 2);
+  expect("the first never got a message", g_reuse.got[0], 0);
+  expect("the second, in reused memory, did", g_reuse.got[1], 4321);
+  expect("root done", 1, 1);
+}
+
 }  // namespace
 
 TEST_CASE("a server out of kernel memory gets kNotEnoughMemory; revoke makes it reusable") {
@@ -92,4 +147,13 @@ TEST_CASE("a server out of kernel memory gets kNotEnoughMemory; revoke makes it 
   REQUIRE(sim.run(memory_root) == hosted::RunResult::kIdle);
   INFO(sim.console());
   test::check_observations(21);
+}
+
+TEST_CASE("revoking an untyped destroys objects in use; the memory holds fresh working objects") {
+  test::reset_observations();
+  g_reuse = Reuse{};
+  hosted::Simulation sim;
+  REQUIRE(sim.run(reuse_root) == hosted::RunResult::kIdle);
+  INFO(sim.console());
+  test::check_observations(26);
 }
