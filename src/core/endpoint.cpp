@@ -18,9 +18,9 @@ bool is_hardware_fault(FaultKind kind) {
 // Capabilities of `sender`'s message that can be copied into `receiver`'s receive window.
 // Returns the number transferred, or -1 if they had to be dropped.
 int transfer_caps(Thread& sender, Thread& receiver, std::size_t count) {
-  if (receiver.ipc_buffer == nullptr || receiver.cspace() == nullptr) return -1;
-  const IpcBuffer& in = *sender.ipc_buffer;
-  IpcBuffer& out = *receiver.ipc_buffer;
+  if (receiver.buffer() == nullptr || receiver.cspace() == nullptr) return -1;
+  const IpcBuffer& in = *sender.buffer();
+  IpcBuffer& out = *receiver.buffer();
   if (out.receive_count < count) return -1;
   Slot* sources[kMaxTransferCaps];
   Slot* dests[kMaxTransferCaps];
@@ -55,10 +55,10 @@ void block_for_reply(Thread& caller, Thread& server) {
 Error validate_message(Thread& t, MessageInfo info, bool can_grant) {
   if (info.length() > message_capacity(t)) return Error::kInvalidArgument;
   if (info.caps() == 0) return Error::kOk;
-  if (info.caps() > kMaxTransferCaps || t.ipc_buffer == nullptr) return Error::kInvalidArgument;
+  if (info.caps() > kMaxTransferCaps || t.buffer() == nullptr) return Error::kInvalidArgument;
   if (!can_grant) return Error::kInsufficientRights;
   for (std::size_t i = 0; i < info.caps(); ++i) {
-    Slot* s = t.cspace() ? t.cspace()->slot(t.ipc_buffer->caps[i]) : nullptr;
+    Slot* s = t.cspace() ? t.cspace()->slot(t.buffer()->caps[i]) : nullptr;
     if (s == nullptr || s->empty()) return Error::kInvalidCapability;
   }
   return Error::kOk;

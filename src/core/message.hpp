@@ -8,20 +8,20 @@ namespace ukernel::core {
 
 inline word get_mr(const Thread& t, std::size_t i) {
   if (i < kMessageRegisters) return t.context.get(SysReg(unsigned(SysReg::kMr0) + i));
-  return t.ipc_buffer->msg[i];
+  return t.buffer()->msg[i];
 }
 
 inline void set_mr(Thread& t, std::size_t i, word value) {
   if (i < kMessageRegisters) {
     t.context.set(SysReg(unsigned(SysReg::kMr0) + i), value);
   } else {
-    t.ipc_buffer->msg[i] = value;
+    t.buffer()->msg[i] = value;
   }
 }
 
 // How many message words `t` can hold (registers only, without an IPC buffer).
 inline std::size_t message_capacity(const Thread& t) {
-  return t.ipc_buffer != nullptr ? kMaxMessageWords : kMessageRegisters;
+  return t.buffer() != nullptr ? kMaxMessageWords : kMessageRegisters;
 }
 
 inline MessageInfo get_info(const Thread& t) {

@@ -55,6 +55,9 @@ struct Thread : KernelObject {
 
   CNode* cspace() const { return cspace_slot.cap.as<CNode>(); }
   AddressSpace* address_space() const { return address_space_slot.cap.as<AddressSpace>(); }
+  // The IPC buffer, while the thread still holds its frame: once revoke has deleted that
+  // capability, the memory may already hold other kernel objects.
+  IpcBuffer* buffer() const { return ipc_frame_slot.empty() ? nullptr : ipc_buffer; }
   bool runnable() const { return state == ThreadState::kRunning; }
 };
 

@@ -138,6 +138,60 @@ void reuse_root(word info) {
   expect("root done", 1, 1);
 }
 
+// A thread's IPC buffer frame revoked while the thread lives: the kernel must stop using that
+// memory (it becomes other kernel objects), so the thread receives as if it had no buffer.
+struct Orphan {
+  word endpoint = 0;
+  Message got;
+  int count = 0;
+} g_orphan;
+
+void orphan_receiver(word) {
+  for (;;) {
+    g_orphan.got = recv(g_orphan.endpoint);
+    ++g_orphan.count;
+  }
+}
+
+void orphan_root(word info) {
+  test::RootKit kit(info);
+  word ut = kit.slot();
+  expect("page-sized untyped", retype(kit.untyped(), ObjectType::kUntyped, 12, kRootCNodeSlot, ut),
+         Error::kOk);
+  word frame = kit.slot();
+  expect("frame", retype(ut, ObjectType::kFrame, 12, kRootCNodeSlot, frame), Error::kOk);
+  g_orphan.endpoint = kit.make(ObjectType::kEndpoint);
+  word t = kit.make(ObjectType::kThread);
+  expect("configure",
+         thread_configure(t, kRootCNodeSlot, kRootAddressSpaceSlot, frame, 0x6c000000, 0),
+         Error::kOk);
+  expect("priority", thread_set_priority(t, kMaxPriority), Error::kOk);
+  expect("start", thread_restart(t, hosted::entry_address(orphan_receiver), 0, 0), Error::kOk);
+  yield();
+  // The frame's memory becomes a CNode holding an endpoint capability in its slot 1.
+  expect("revoke", cnode_revoke(kRootCNodeSlot, ut), Error::kOk);
+  word cnode = kit.slot();
+  expect("cnode in the frame's memory", retype(ut, ObjectType::kCNode, 5, kRootCNodeSlot, cnode),
+         Error::kOk);
+  expect("a cap in it", cnode_copy(cnode, 1, kRootCNodeSlot, g_orphan.endpoint, Rights::kAll),
+         Error::kOk);
+  Message m(MessageInfo(9, kMaxMessageWords));
+  for (std::size_t i = 0; i < kMaxMessageWords; ++i)
+    set_message_word(m, i, 0xdead0000 + i);
+  expect("send 64 words", send(g_orphan.endpoint, m), Error::kOk);
+  yield();
+  expect("received", word(g_orphan.count), 1);
+  expect("truncated to the registers", word(g_orphan.got.info.truncated()), 1);
+  expect("length", g_orphan.got.info.length(), kMessageRegisters);
+  word probe = kit.slot();
+  expect("the cap in the reused memory is intact",
+         cnode_copy(kRootCNodeSlot, probe, cnode, 1, Rights::kAll), Error::kOk);
+  expect("and works: the receiver waits again", try_send(probe, Message{}), Error::kOk);
+  yield();
+  expect("received again", word(g_orphan.count), 2);
+  expect("root done", 1, 1);
+}
+
 }  // namespace
 
 TEST_CASE("a server out of kernel memory gets kNotEnoughMemory; revoke makes it reusable") {
@@ -156,4 +210,13 @@ TEST_CASE("revoking an untyped destroys objects in use; the memory holds fresh w
   REQUIRE(sim.run(reuse_root) == hosted::RunResult::kIdle);
   INFO(sim.console());
   test::check_observations(26);
+}
+
+TEST_CASE("a thread whose IPC buffer frame is revoked no longer has a buffer") {
+  test::reset_observations();
+  g_orphan = Orphan{};
+  hosted::Simulation sim;
+  REQUIRE(sim.run(orphan_root) == hosted::RunResult::kIdle);
+  INFO(sim.console());
+  test::check_observations(16);
 }
