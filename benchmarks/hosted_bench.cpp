@@ -38,7 +38,7 @@ constexpr int kRepetitions = 9;
 
 // --- IPC round trip through the kernel -------------------------------------------------------
 
-// Root CSpace slots of the objects the root task makes (above BootInfo::first_free_slot).
+// What the benchmark function and the root task (the client) share.
 struct IpcSetup {
   benchmark::State* state = nullptr;
   word server_endpoint = 0;  // in the server's own CNode
@@ -199,6 +199,8 @@ bool pin_to_cpu(pthread_t thread, int cpu) {
 // turn: 0 = the ping side's turn, 1 = the pong side's, 2 = stop.
 void BM_futex_pingpong_same_core(benchmark::State& state) {
   std::atomic<std::uint32_t> turn{0};
+  cpu_set_t original;
+  pthread_getaffinity_np(pthread_self(), sizeof original, &original);
   int cpu = sched_getcpu();
   if (cpu < 0) cpu = 0;
   if (!pin_to_cpu(pthread_self(), cpu)) {
@@ -227,11 +229,7 @@ void BM_futex_pingpong_same_core(benchmark::State& state) {
   turn.store(2, std::memory_order_release);
   futex_wake(turn);
   pong.join();
-  cpu_set_t all;
-  CPU_ZERO(&all);
-  for (int i = 0; i < CPU_SETSIZE; ++i)
-    CPU_SET(i, &all);
-  pthread_setaffinity_np(pthread_self(), sizeof all, &all);
+  pthread_setaffinity_np(pthread_self(), sizeof original, &original);
 }
 
 BENCHMARK(BM_ipc_roundtrip)->Repetitions(kRepetitions)->MinTime(0.1);
