@@ -117,6 +117,7 @@ void slot_insert(Slot& dest, const Cap& cap, Slot* parent) {
     parent->first_child = &dest;
   }
   if (is_counted(cap.type)) ++cap.as<KernelObject>()->cap_count;
+  if (cap.type == ObjectType::kIrqHandler) irq_handler_cap_added(unsigned(cap.object));
 }
 
 void slot_move(Slot& dest, Slot& src) {
@@ -155,6 +156,8 @@ void slot_delete(Slot& slot) {
       object.zombie_next = g_zombies;
       g_zombies = &object;
     }
+  } else if (cap.type == ObjectType::kIrqHandler) {
+    irq_handler_cap_deleted(unsigned(cap.object));
   }
   run_finalisers();
 }

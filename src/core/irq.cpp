@@ -66,6 +66,18 @@ Error invoke_irq_handler(const Cap& cap, word label, Thread& caller) {
   return Error::kOk;
 }
 
+void irq_handler_cap_added(unsigned line) {
+  ++kernel().irq_lines[line].handler_caps;
+}
+
+void irq_handler_cap_deleted(unsigned line) {
+  IrqLine& irq = kernel().irq_lines[line];
+  if (--irq.handler_caps != 0) return;
+  Machine::irq_mask(line);
+  irq.claimed = false;
+  slot_delete(irq.notification);
+}
+
 void deliver_interrupt(unsigned line) {
   if (line >= Machine::kIrqLines) return;
   Machine::irq_mask(line);

@@ -10,8 +10,14 @@ namespace ukernel::core {
 
 struct IrqLine {
   bool claimed = false;
-  Slot notification;  // a copy of the notification capability to signal
+  std::uint32_t handler_caps = 0;  // IrqHandler capabilities (and copies) naming this line
+  Slot notification;               // a copy of the notification capability to signal
 };
+
+// An IrqHandler capability was made or deleted. Deleting the last one releases the line: it is
+// masked, forgets its notification, and IrqControl can hand it out again.
+void irq_handler_cap_added(unsigned line);
+void irq_handler_cap_deleted(unsigned line);
 
 Error invoke_irq_control(const Cap& cap, word label, Thread& caller);
 Error invoke_irq_handler(const Cap& cap, word label, Thread& caller);

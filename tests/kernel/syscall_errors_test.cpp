@@ -518,6 +518,16 @@ void irq_root(word info) {
   expect("ack: ok", irq_ack(handler), Error::kOk);
   expect("clear: ok", invoke(handler, Invocation::kIrqHandlerClear).status, Error::kOk);
   expect("ack after clear", irq_ack(handler), Error::kIllegalOperation);
+
+  // The line is claimed while any handler capability (or copy) to it exists.
+  word copy = kit.mint(handler, Rights::kAll, 0);
+  expect("copy of the handler", word(copy != 0), 1);
+  expect("delete the original", cnode_delete(kRoot, handler), Error::kOk);
+  expect("still claimed", irq_control_get(kIrqControlSlot, 3, kRoot, handler2), Error::kBusy);
+  expect("the copy works", irq_set_notification(copy, badged), Error::kOk);
+  expect("delete the copy", cnode_delete(kRoot, copy), Error::kOk);
+  expect("released: claim again", irq_control_get(kIrqControlSlot, 3, kRoot, handler2), Error::kOk);
+  expect("a fresh handler has no notification", irq_ack(handler2), Error::kIllegalOperation);
   expect("root done", 1, 1);
 }
 
@@ -557,7 +567,7 @@ TEST_CASE("address space and frame invocations: success and every error") {
 }
 
 TEST_CASE("irq control and handler invocations: success and every error") {
-  run_root(irq_root, 21);
+  run_root(irq_root, 28);
 }
 
 TEST_CASE("debug_write reaches the console") {
