@@ -152,7 +152,7 @@ void switch_to(HostedState& s, HostedFiber* target, HostedFiber* self) {
 // Whether anything is due before a kernel exit resumes a thread. A disarmed timer is 0, which
 // wraps to the largest deadline.
 bool events_due(const HostedState& s) {
-  return s.timer_deadline_ns - 1 < s.now_ns || s.irq_pending_count != 0 ||
+  return s.timer_deadline_ns - 1 < s.now_ns || s.irq_pending_count != 0 || s.now_ns >= s.stop_ns ||
          (!s.irq_events.empty() && s.irq_events.front().time_ns <= s.now_ns);
 }
 
@@ -198,6 +198,11 @@ bool advance_to_next_event() {
 // See dispatch() in state.hpp.
 void dispatch(HostedState& s, HostedFiber* self) {
   for (;;) {
+    if (s.now_ns >= s.stop_ns) {
+      // The run's time limit: back to the driver, which may resume() later.
+      if (self != nullptr) switch_to(s, nullptr, self);
+      return;
+    }
     deliver_due_events(s);
     core::Thread* next = core::current();
     HostedFiber* target = nullptr;
@@ -340,7 +345,7 @@ void user_trap(UserFrame) {
 }
 
 IpcBuffer* user_ipc_buffer() {
-  return core::current()->ipc_buffer;
+  return core::current()->buffer();
 }
 
 void* user_pointer(word vaddr, std::size_t bytes) {

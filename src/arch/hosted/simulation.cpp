@@ -79,6 +79,7 @@ RunResult Simulation::resume(std::uint64_t limit_ns) {
 RunResult Simulation::drive(std::uint64_t limit_ns) {
   arch::HostedState& s = hosted();
   s.limit_ns = limit_ns;
+  s.stop_ns = limit_ns != 0 ? limit_ns : ~std::uint64_t{0};
   s.quiescent = false;
   arch::dispatch(nullptr);
   return s.quiescent ? RunResult::kIdle : RunResult::kTimeLimit;

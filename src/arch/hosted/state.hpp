@@ -39,6 +39,7 @@ struct HostedState {
   std::uint64_t now_ns = 0;
   std::uint64_t timer_deadline_ns = 0;  // 0: disarmed
   std::uint64_t limit_ns = 0;
+  std::uint64_t stop_ns = ~std::uint64_t{0};  // limit_ns, or never
   std::uint64_t syscall_cost_ns = 100;
   bool irq_masked[Machine::kIrqLines] = {};
   bool irq_pending[Machine::kIrqLines] = {};
