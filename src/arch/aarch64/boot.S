@@ -1,0 +1,110 @@
+// The AArch64 entry: QEMU virt starts the ELF image at _start (its physical address) at EL1 with
+// the MMU off. This code runs at the physical addresses the image was loaded at, and reaches its
+// data only through PC-relative addressing (adrp/add), which works before and after the MMU is
+// on. It clears the BSS, builds the boot translation tables, turns the MMU on, jumps to the
+// linked (high) addresses, installs the exception vectors and calls aarch64_boot() (init.cpp).
+//
+// Translation (docs/aarch64.md): 48-bit virtual addresses, 4 KiB granule, four levels.
+// TTBR1 maps physical [0, 2 GiB) at UK_KERNEL_BASE + paddr with two 1 GiB blocks: devices
+// (Device-nGnRnE, never executable) below RAM, then normal write-back memory for RAM (EL1 only,
+// never executable at EL0). During the switch TTBR0 maps the same blocks at their physical
+// addresses; afterwards it holds an empty table until a user space is activated.
+#include "arch/aarch64_layout.h"
+
+// MAIR_EL1: attribute 0 = normal memory, write-back read/write-allocate; 1 = Device-nGnRnE.
+#define MAIR_VALUE 0x00ff
+// TCR_EL1: T0SZ = T1SZ = 16 (48-bit), write-back inner-shareable walks for both halves,
+// TG0 = 4 KiB, TG1 = 4 KiB, IPS = 40 bits, AS = 16-bit ASIDs (taken from TTBR0).
+#define TCR_VALUE ((16 << 0) | (1 << 8) | (1 << 10) | (3 << 12) | (16 << 16) | (1 << 24) | \
+                   (1 << 26) | (3 << 28) | (2 << 30) | (2 << 32) | (1 << 36))
+// SCTLR_EL1: the ARMv8.0 RES1 bits, MMU (M), data and instruction caches (C, I), stack alignment
+// checks at EL1 and EL0 (SA, SA0), EL0 may read CTR_EL0 (UCT) and execute WFE (nTWE); WFI at EL0
+// traps (nTWI = 0), as do EL0 writes to DAIF (UMA = 0) and cache maintenance (UCI = 0).
+#define SCTLR_VALUE (0x30d00800 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 12) | \
+                     (1 << 15) | (1 << 18))
+// Block descriptors: valid block, AttrIndx, AF, and for RAM inner shareable + UXN; for devices
+// PXN + UXN. AP = 00: EL1 read/write, no EL0 access.
+#define BLOCK_DEVICE ((1 << 0) | (1 << 2) | (1 << 10) | (3 << 53))
+#define BLOCK_NORMAL ((1 << 0) | (0 << 2) | (3 << 8) | (1 << 10) | (1 << 54))
+
+        .section .text.boot, "ax"
+        .globl _start
+_start:
+        msr daifset, #0xf
+        // Clear the BSS (it holds the boot tables and the kernel stack).
+        adrp x0, __bss_start
+        add x0, x0, :lo12:__bss_start
+        adrp x1, __bss_end
+        add x1, x1, :lo12:__bss_end
+1:      cmp x0, x1
+        b.hs 2f
+        stp xzr, xzr, [x0], #16
+        b 1b
+2:
+        // boot_l0[0] -> boot_l1; boot_l1[0] = devices at 0, boot_l1[1] = RAM at 1 GiB.
+        adrp x0, boot_l0
+        adrp x1, boot_l1
+        orr x2, x1, #3
+        str x2, [x0]
+        ldr x2, =BLOCK_DEVICE
+        str x2, [x1]
+        ldr x2, =(BLOCK_NORMAL | 0x40000000)
+        str x2, [x1, #8]
+        dsb sy
+
+        ldr x2, =MAIR_VALUE
+        msr mair_el1, x2
+        ldr x2, =TCR_VALUE
+        msr tcr_el1, x2
+        msr ttbr0_el1, x0
+        msr ttbr1_el1, x0
+        msr cpacr_el1, xzr              // FP/SIMD traps at EL0 and EL1 (no per-thread FP state)
+        isb
+        tlbi vmalle1
+        dsb nsh
+        ldr x2, =SCTLR_VALUE
+        msr sctlr_el1, x2
+        isb
+        ldr x2, =high
+        br x2
+
+high:
+        // Now at the linked addresses: adrp yields UK_KERNEL_BASE + paddr.
+        adrp x0, kernel_stack_top
+        add x0, x0, :lo12:kernel_stack_top
+        mov sp, x0
+        adrp x0, aarch64_vectors
+        add x0, x0, :lo12:aarch64_vectors
+        msr vbar_el1, x0
+        // The user half maps nothing until the first address space is activated.
+        adrp x0, aarch64_empty_table
+        ldr x1, =UK_KERNEL_BASE
+        sub x0, x0, x1
+        msr ttbr0_el1, x0
+        isb
+        tlbi vmalle1
+        dsb nsh
+        isb
+        mov x29, #0
+        mov x30, #0
+        bl aarch64_boot
+3:      wfi
+        b 3b
+        .ltorg
+
+        .section .bss.boot_tables, "aw", %nobits
+        .balign 4096
+        .globl boot_l0, aarch64_empty_table
+boot_l0:
+        .space 4096
+boot_l1:
+        .space 4096
+aarch64_empty_table:
+        .space 4096
+        .balign 16
+        .globl kernel_stack_top
+kernel_stack:
+        .space 16384
+kernel_stack_top:
+
+        .section .note.GNU-stack, "", %progbits

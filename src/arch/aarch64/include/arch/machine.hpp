@@ -1,0 +1,44 @@
+// The AArch64 back-end's side of the architecture contract (ukernel/arch/machine.hpp).
+//
+// Each function forwards to the subsystem that implements it; the header stays small so that the
+// core sees only the contract. See docs/aarch64.md for the memory map and register ABI.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "arch/console.hpp"
+#include "arch/context.hpp"
+#include "arch/memory.hpp"
+#include "arch/page_table.hpp"
+#include "ukernel/arch/machine.hpp"
+
+namespace ukernel::aarch64 {
+void activate(PageTable& page_table);
+void irq_mask(unsigned line);
+void irq_unmask(unsigned line);
+std::uint64_t now_ns();
+void timer_arm_ns(std::uint64_t deadline_ns);
+}  // namespace ukernel::aarch64
+
+namespace ukernel::arch {
+
+struct Machine {
+  using Context = aarch64::Context;
+  using PageTable = aarch64::PageTable;
+  static constexpr word kPageSize = aarch64::kPageSize;
+  static constexpr word kUserSpaceEnd = aarch64::kUserEnd;
+  static constexpr unsigned kIrqLines = 64;
+
+  static void activate(PageTable& page_table) { aarch64::activate(page_table); }
+  static void* kernel_pointer(word paddr) { return aarch64::physical_to_virtual(paddr); }
+  static void irq_mask(unsigned line) { aarch64::irq_mask(line); }
+  static void irq_unmask(unsigned line) { aarch64::irq_unmask(line); }
+  static std::uint64_t now_ns() { return aarch64::now_ns(); }
+  static void timer_arm(std::uint64_t deadline_ns) { aarch64::timer_arm_ns(deadline_ns); }
+  static void console_write(std::string_view text) { aarch64::console_write(text); }
+};
+
+static_assert(Backend<Machine>, "the AArch64 back-end does not satisfy arch::Backend");
+
+}  // namespace ukernel::arch

@@ -1,0 +1,121 @@
+// The GICv2 and the EL1 virtual timer.
+//
+// GIC: every SPI goes to CPU 0 at one priority, disabled until the core unmasks it; SGIs and
+// PPIs stay disabled except the timer's PPI 27. The kernel runs with PSTATE.I set and idles with
+// WFI, which wakes on a pending interrupt even while it is masked; an interrupt is then taken
+// by reading GICC_IAR (traps.cpp), so no interrupt is ever delivered to EL1 itself.
+//
+// Timer: CNTVCT_EL0 counts at CNTFRQ_EL0 (62.5 MHz under QEMU TCG); now_ns() converts it, and a
+// one-shot deadline goes into CNTV_CVAL_EL0. EL0 may read the counter (CNTKCTL_EL1.EL0VCTEN) but
+// not the timer.
+#include "arch/interrupts.hpp"
+
+#include "arch/memory.hpp"
+#include "cpu.hpp"
+
+namespace ukernel::aarch64 {
+namespace {
+
+constexpr word kDistributor = UK_KERNEL_BASE + 0x08000000;
+constexpr word kCpuInterface = UK_KERNEL_BASE + 0x08010000;
+// Distributor registers.
+constexpr word kDistControl = 0x000;
+constexpr word kDistType = 0x004;
+constexpr word kSetEnable = 0x100;
+constexpr word kClearEnable = 0x180;
+constexpr word kClearPending = 0x280;
+constexpr word kPriority = 0x400;
+constexpr word kTargets = 0x800;
+// CPU interface registers.
+constexpr word kCpuControl = 0x00;
+constexpr word kPriorityMask = 0x04;
+constexpr word kAcknowledge = 0x0c;
+constexpr word kEndOfInterrupt = 0x10;
+
+constexpr std::uint32_t kPriorityAll = 0xa0a0a0a0;
+constexpr std::uint32_t kTargetCpu0 = 0x01010101;
+constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
+
+std::uint64_t frequency = 0;
+
+void dist_write(word offset, std::uint32_t value) {
+  mmio_write32(kDistributor + offset, value);
+}
+
+void enable_intid(unsigned intid, bool on) {
+  dist_write((on ? kSetEnable : kClearEnable) + 4 * (intid / 32), 1u << (intid % 32));
+}
+
+std::uint64_t ticks_to_ns(std::uint64_t ticks) {
+  return ticks / frequency * kNsPerSecond + ticks % frequency * kNsPerSecond / frequency;
+}
+std::uint64_t ns_to_ticks(std::uint64_t ns) {
+  return ns / kNsPerSecond * frequency +
+         (ns % kNsPerSecond * frequency + kNsPerSecond - 1) / kNsPerSecond;
+}
+
+}  // namespace
+
+void gic_init() {
+  dist_write(kDistControl, 0);
+  unsigned intids = 32 * ((mmio_read32(kDistributor + kDistType) & 0x1f) + 1);
+  for (unsigned i = 0; i < intids; i += 32) {
+    dist_write(kClearEnable + i / 8, 0xffffffff);
+    dist_write(kClearPending + i / 8, 0xffffffff);
+  }
+  for (unsigned i = 0; i < intids; i += 4) {
+    dist_write(kPriority + i, kPriorityAll);
+    if (i >= kFirstSpi) dist_write(kTargets + i, kTargetCpu0);
+  }
+  dist_write(kDistControl, 1);
+  mmio_write32(kCpuInterface + kPriorityMask, 0xf0);
+  mmio_write32(kCpuInterface + kCpuControl, 1);
+  enable_intid(kTimerIntid, true);
+}
+
+void gic_mask(unsigned line) {
+  if (line < kIrqLines) enable_intid(kFirstSpi + line, false);
+}
+void gic_unmask(unsigned line) {
+  if (line < kIrqLines) enable_intid(kFirstSpi + line, true);
+}
+
+unsigned gic_acknowledge() {
+  return mmio_read32(kCpuInterface + kAcknowledge) & 0x3ff;
+}
+void gic_end(unsigned intid) {
+  mmio_write32(kCpuInterface + kEndOfInterrupt, intid);
+}
+
+void timer_init() {
+  frequency = UK_READ_SYSREG(cntfrq_el0);
+  UK_WRITE_SYSREG(cntv_ctl_el0, 0);
+  UK_WRITE_SYSREG(cntkctl_el1, word{1} << 1);  // EL0VCTEN: user code may read CNTVCT_EL0
+  isb();
+}
+
+std::uint64_t timer_now_ns() {
+  isb();
+  return ticks_to_ns(UK_READ_SYSREG(cntvct_el0));
+}
+
+void timer_arm(std::uint64_t deadline_ns) {
+  if (deadline_ns == 0) {
+    timer_disarm();
+    return;
+  }
+  UK_WRITE_SYSREG(cntv_cval_el0, ns_to_ticks(deadline_ns));
+  UK_WRITE_SYSREG(cntv_ctl_el0, 1);
+  isb();
+}
+
+void timer_disarm() {
+  UK_WRITE_SYSREG(cntv_ctl_el0, 0);
+  isb();
+}
+
+std::uint64_t timer_hz() {
+  return frequency;
+}
+
+}  // namespace ukernel::aarch64

@@ -1,0 +1,27 @@
+// The out-of-line parts of arch::Machine (include/arch/machine.hpp).
+#include "arch/machine.hpp"
+
+#include "arch/interrupts.hpp"
+
+namespace ukernel::aarch64 {
+
+static_assert(arch::Machine::kIrqLines == kIrqLines);
+
+void activate(PageTable& page_table) {
+  page_table.activate();
+}
+void irq_mask(unsigned line) {
+  gic_mask(line);
+}
+void irq_unmask(unsigned line) {
+  gic_unmask(line);
+}
+// Out of line, as on x86-64: the core's trace check stays small enough to inline.
+[[gnu::noinline]] std::uint64_t now_ns() {
+  return timer_now_ns();
+}
+void timer_arm_ns(std::uint64_t deadline_ns) {
+  timer_arm(deadline_ns);
+}
+
+}  // namespace ukernel::aarch64

@@ -1,0 +1,45 @@
+# AArch64 QEMU scenario tests (included from tests/qemu/CMakeLists.txt). Each boots an image from
+# build/aarch64/ under -M virt and checks QEMU's exit status and the serial output
+# (tests/qemu/run-qemu-aarch64.sh). A missing image fails the test: it never skips.
+set(UKERNEL_AARCH64_IMAGES ${PROJECT_SOURCE_DIR}/build/aarch64/targets/aarch64)
+set(UKERNEL_QEMU_AARCH64_RUNNER ${CMAKE_CURRENT_SOURCE_DIR}/run-qemu-aarch64.sh)
+
+# ukernel_qemu_aarch64_test(NAME IMAGE [STATUS n] EXPECT line...): QEMU gets 50 s, ctest 60 s.
+function(ukernel_qemu_aarch64_test name image)
+  cmake_parse_arguments(ARG "" "STATUS" "EXPECT" ${ARGN})
+  set(status_args)
+  if(DEFINED ARG_STATUS)
+    set(status_args --status ${ARG_STATUS})
+  endif()
+  add_test(NAME ${name}
+    COMMAND ${UKERNEL_QEMU_AARCH64_RUNNER} ${status_args} 50 ${image} ${ARG_EXPECT})
+  set_tests_properties(${name} PROPERTIES
+    TIMEOUT 60
+    LABELS qemu
+    ENVIRONMENT "QEMU_LOG_DIR=${CMAKE_CURRENT_BINARY_DIR}")
+endfunction()
+
+ukernel_qemu_aarch64_test(qemu.aarch64.boot_smoke ${UKERNEL_AARCH64_IMAGES}/boot-smoke.elf
+  EXPECT
+    "ukernel aarch64 boot-smoke"
+    "irq: PL011 line 1 delivered through the GIC"
+    "user: hello from EL0 via kDebugWrite"
+    "timer: 3 ticks preempted the spinning program"
+    "fault: kind=memory addr=0xffff000040200000"
+    "smoke: write to kernel memory reported"
+    "smoke: wfi reported"
+    "smoke: device registers without a mapping reported"
+    "smoke: mask interrupts reported"
+    "smoke: 4 faults reported"
+    "smoke: undefined instruction reported"
+    "smoke: brk reported"
+    "smoke: execute on the stack (UXN) reported"
+    "smoke: write to read-only code reported"
+    "smoke: kernel-half ip reported"
+    "smoke: 5 further checks passed")
+
+ukernel_qemu_aarch64_test(qemu.aarch64.kernel_panic ${UKERNEL_AARCH64_IMAGES}/panic-smoke.elf
+  STATUS 65
+  EXPECT
+    "PANIC: EL1 exception: synchronous ESR=0x96000045 EC=0x25 FAR=0xffff000080000000"
+    "backtrace")
