@@ -1,0 +1,94 @@
+// The console driver: prints what clients queue in the shared output ring (or send in a Write
+// request) on the UART, and moves typed input into the shell's input ring, signalling the shell.
+//
+// Restart: the rings live in a region the system owns, so a fresh console finds them as its
+// predecessor left them and prints whatever was still queued: output is never lost. Input the
+// UART delivered while no console ran may be lost (the log says so when a console restarts).
+#include "console/protocol.hpp"
+#include "system/runtime.hpp"
+#include "uart.hpp"
+
+using namespace system_example;
+
+namespace {
+
+constexpr word kIrqSlot = grant_slot(kConsoleIndex, "uart-irq");
+constexpr word kIrqBit = irq_bit(kIrqSlot - kFirstGrantSlot);
+constexpr word kInputReadySlot = grant_slot(kConsoleIndex, "input-ready");
+constexpr word kRingsAddress = grant(kConsoleIndex, "rings").first;
+
+class ConsoleServer : public rpc::Server<ConsoleServer, console::Protocol> {
+ public:
+  explicit ConsoleServer(console::Rings& rings) : rings_(rings) {}
+
+  rpc::Result<void> handle(console::Protocol::Flush) {
+    drain();
+    return {};
+  }
+
+  rpc::Result<void> handle(console::Protocol::Write, word length, const std::array<word, 6>& data) {
+    if (length > data.size() * sizeof(word)) return Error::kInvalidArgument;
+    drain();  // what was queued before comes first
+    for (word i = 0; i < length; ++i)
+      Uart::write(static_cast<char>(data[i / 8] >> (8 * (i % 8))));
+    return {};
+  }
+
+  void drain() {
+    char c;
+    while (rings_.out().pop(c))
+      Uart::write(c);
+  }
+
+  // Moves what the UART has into the input ring and tells the shell.
+  void read_input() {
+    bool any = false;
+    while (Uart::input_ready()) {
+      char c = Uart::read();
+      if (!rings_.in().push(c)) ++dropped_;
+      any = true;
+    }
+    if (any) (void)ukernel::signal(kInputReadySlot);
+    if (dropped_ != 0) {
+      log("console: input ring full, {} bytes dropped", dropped_);
+      dropped_ = 0;
+    }
+  }
+
+ private:
+  console::Rings& rings_;
+  word dropped_ = 0;
+};
+
+// The rings, made by the first console to start.
+console::Rings& attach_rings(bool& restarted) {
+  auto* rings = static_cast<console::Rings*>(
+      ukernel::arch::user_pointer(kRingsAddress, sizeof(console::Rings)));
+  if (rings == nullptr) fail("console: the rings region is not mapped");
+  restarted = rings->ready();
+  if (!restarted) {
+    console::OutputRing::create(rings->output);
+    console::InputRing::create(rings->input);
+    rings->magic.store(console::Rings::kMagic, std::memory_order_release);
+  }
+  return *rings;
+}
+
+}  // namespace
+
+extern "C" void ukernel_image_main(word index) {
+  Runtime runtime(index);
+  bool restarted = false;
+  ConsoleServer server(attach_rings(restarted));
+  if (restarted) log("console: restarted; input typed while it was down may be lost");
+  server.drain();  // what the previous instance did not print
+  server.read_input();
+  (void)ukernel::irq_ack(kIrqSlot);  // the line may still be masked from the previous instance
+  runtime.announce();
+  runtime.serve(server, 0, [&](word bits) {
+    if ((bits & kIrqBit) != 0) {
+      server.read_input();
+      (void)ukernel::irq_ack(kIrqSlot);
+    }
+  });
+}

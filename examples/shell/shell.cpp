@@ -1,0 +1,270 @@
+// The shell: reads lines from the console's input ring (with backspace), runs a command, prints
+// through the console's output ring. Its loop is event-driven, so it answers the supervisor's
+// pings while a `sleep` is in progress: input typed meanwhile waits in the ring.
+//
+// Everything it uses it finds through the name service (NamedClient), so it keeps working after
+// any server it talks to was restarted: idempotent calls are repeated by themselves, output
+// waits in the ring until a console prints it.
+#include <charconv>
+
+#include "console/protocol.hpp"
+#include "supervisor/protocol.hpp"
+#include "system/runtime.hpp"
+#include "timer/protocol.hpp"
+
+using namespace system_example;
+
+namespace {
+
+constexpr word kRingsAddress = grant(kShellIndex, "rings").first;
+constexpr word kInputBit = notify_bit(kConsoleIndex);
+constexpr std::size_t kMaxLine = 120;
+constexpr unsigned kBenchCalls = 1000;
+constexpr std::string_view kPrompt = "uk> ";
+constexpr std::string_view kCommands =
+    "commands: help, ps, echo ARGS, uptime, sleep MS, crash SERVER, kill SERVER, bench ipc";
+
+struct ShellProtocol {
+  using Methods = rpc::Methods<>;  // the shell serves only the control protocol
+};
+
+class Shell : public rpc::Server<Shell, ShellProtocol> {
+ public:
+  Shell(Runtime& runtime, console::Rings& rings)
+      : runtime_(runtime),
+        rings_(rings),
+        console_(runtime.names(), names::Name("console"), kSelfCNodeSlot, runtime.slot()),
+        timer_(runtime.names(), names::Name("timer"), kSelfCNodeSlot, runtime.slot()),
+        target_slot_(runtime.slot()) {}
+
+  void start() { prompt(); }
+
+  void on_bits(word bits) {
+    if ((bits & kTimerBit) != 0 && sleeping_) {
+      sleeping_ = false;
+      print("slept {} ms\n", sleep_ms_);
+      prompt();
+    }
+    if ((bits & (kInputBit | kTimerBit)) != 0) read_input();
+  }
+
+ private:
+  // --- input and line editing ---------------------------------------------------------------
+  void read_input() {
+    char c;
+    while (!sleeping_ && rings_.in().pop(c)) {
+      if (c == '\r' || c == '\n') {
+        out("\n");
+        flush();  // the command line appears before anything the command causes
+        run(std::string_view(line_, length_));
+        length_ = 0;
+        if (!sleeping_) prompt();
+      } else if (c == '\b' || c == 0x7f) {
+        if (length_ > 0) {
+          --length_;
+          out("\b \b");
+        }
+      } else if (c >= 0x20 && c < 0x7f && length_ < kMaxLine) {
+        line_[length_++] = c;
+        out(std::string_view(&c, 1));
+      }
+    }
+    flush();
+  }
+
+  // --- output -----------------------------------------------------------------------------
+  void out(std::string_view text) {
+    for (char c : text) {
+      if (!rings_.out().push(c)) {
+        flush();  // full: let the console catch up; if none runs, the byte is dropped
+        (void)rings_.out().push(c);
+      }
+    }
+  }
+  template <class... A>
+  void print(std::string_view text, const A&... args) {
+    char line[256];
+    out(std::string_view(line, format(line, sizeof line, text, args...)));
+  }
+  // Asks the console to print the ring. If no console runs just now, the next one will.
+  void flush() { (void)console_.call<console::Protocol::Flush>(); }
+  void prompt() {
+    out(kPrompt);
+    flush();
+  }
+
+  // --- commands ---------------------------------------------------------------------------
+  static std::string_view next_word(std::string_view& rest) {
+    std::size_t start = rest.find_first_not_of(' ');
+    if (start == std::string_view::npos) {
+      rest = {};
+      return {};
+    }
+    rest.remove_prefix(start);
+    std::size_t end = rest.find(' ');
+    std::string_view word_text = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+    return word_text;
+  }
+
+  void run(std::string_view line) {
+    std::string_view rest = line;
+    std::string_view command = next_word(rest);
+    std::size_t first = rest.find_first_not_of(' ');
+    std::string_view argument = first == std::string_view::npos ? "" : rest.substr(first);
+    if (command.empty()) return;
+    if (command == "help") {
+      print("{}\n", kCommands);
+    } else if (command == "ps") {
+      ps();
+    } else if (command == "echo") {
+      print("{}\n", argument);
+    } else if (command == "uptime") {
+      uptime();
+    } else if (command == "sleep") {
+      sleep(argument);
+    } else if (command == "crash") {
+      crash(argument);
+    } else if (command == "kill") {
+      kill(argument);
+    } else if (command == "bench" && argument == "ipc") {
+      bench();
+    } else {
+      print("unknown command '{}'; {}\n", command, kCommands);
+    }
+  }
+
+  void ps() {
+    for (word i = 0; i < kServerCount; ++i) {
+      auto status = runtime_.supervisor().call<supervisor::Protocol::Status>(i);
+      const sysdesc::Server& server = kSystem.servers[i];
+      if (!status.ok()) {
+        print("{:<12}unknown (error {})\n", server.name, word(status.error()));
+        continue;
+      }
+      print("{:<12}{:<12}priority {:<5}restarts {}\n", server.name,
+            supervisor::state_name(supervisor::State(status.value()[0])), server.priority,
+            status.value()[1]);
+    }
+  }
+
+  void uptime() {
+    auto now = timer_.call<timer::Protocol::Now>();
+    if (!now.ok()) {
+      print("uptime: the timer service does not answer (error {})\n", word(now.error()));
+      return;
+    }
+    print("up {}.{:03} s\n", now.value() / 1'000'000'000, now.value() / 1'000'000 % 1000);
+  }
+
+  void sleep(std::string_view argument) {
+    std::uint64_t ms = 0;
+    auto [end, error] = std::from_chars(argument.data(), argument.data() + argument.size(), ms);
+    if (argument.empty() || error != std::errc{} || end != argument.data() + argument.size() ||
+        ms > 3'600'000) {
+      print("sleep: give a time in milliseconds, 0 to 3600000\n");
+      return;
+    }
+    auto woken =
+        timer_.call<timer::Protocol::Wake>(rpc::Capability{kTimerWakeSlot}, ms * 1'000'000);
+    if (!woken.ok()) {
+      print("sleep: the timer service does not answer (error {})\n", word(woken.error()));
+      return;
+    }
+    sleeping_ = true;
+    sleep_ms_ = ms;
+  }
+
+  // The server named `name`, or a message and kNotFound.
+  std::size_t server_named(std::string_view command, std::string_view name) {
+    std::size_t index = kSystem.index_of(name);
+    if (index == kSystem.kNotFound) print("{}: no server named '{}'\n", command, name);
+    return index;
+  }
+
+  void crash(std::string_view name) {
+    std::size_t index = server_named("crash", name);
+    if (index == kSystem.kNotFound) return;
+    if (index == kSupervisorIndex) {
+      print("crash: the supervisor is the root task; nothing would restart it\n");
+      return;
+    }
+    if (index == kShellIndex) {
+      // A server cannot send itself a request: the supervisor's test hook sends it.
+      auto asked = runtime_.supervisor().call<supervisor::Protocol::Crash>(word(index));
+      if (asked.ok()) {
+        print("crash: the supervisor will crash the shell\n");
+      } else {
+        print("crash: the supervisor refused (error {})\n", word(asked.error()));
+      }
+      return;
+    }
+    rpc::Result<void> crashed = Error::kNotFound;
+    if (index == kNamesIndex) {  // not registered with itself: the shell holds its endpoint
+      crashed = rpc::Client<Control>(kNamesSlot).call<Control::Crash>();
+    } else {
+      names::NamedClient<Control> target(runtime_.names(), names::Name(name), kSelfCNodeSlot,
+                                         target_slot_);
+      crashed = target.call<Control::Crash>();
+    }
+    if (crashed.error() == Error::kCancelled) {
+      print("crash: {} crashed\n", name);
+    } else {
+      print("crash: {} did not crash (error {})\n", name, word(crashed.error()));
+    }
+  }
+
+  void kill(std::string_view name) {
+    std::size_t index = server_named("kill", name);
+    if (index == kSystem.kNotFound) return;
+    auto killed = runtime_.supervisor().call<supervisor::Protocol::Kill>(word(index));
+    if (killed.ok()) {
+      print("kill: {} stopped\n", name);
+    } else {
+      print("kill: {} not stopped (error {})\n", name, word(killed.error()));
+    }
+  }
+
+  // Round trips to the hello server's ping, timed with the timer service.
+  void bench() {
+    names::NamedClient<Control> hello(runtime_.names(), names::Name("hello"), kSelfCNodeSlot,
+                                      target_slot_);
+    auto before = timer_.call<timer::Protocol::Now>();
+    if (!before.ok() || !hello.call<Control::Ping>().ok()) {
+      print("bench: needs the hello and timer servers\n");
+      return;
+    }
+    before = timer_.call<timer::Protocol::Now>();
+    for (unsigned i = 0; i < kBenchCalls; ++i)
+      (void)hello.call<Control::Ping>();
+    auto after = timer_.call<timer::Protocol::Now>();
+    if (!before.ok() || !after.ok()) return;
+    print("ipc round trip: {} ns (average of {} calls to hello, timed by the timer service)\n",
+          (after.value() - before.value()) / kBenchCalls, kBenchCalls);
+  }
+
+  Runtime& runtime_;
+  console::Rings& rings_;
+  names::NamedClient<console::Protocol> console_;
+  names::NamedClient<timer::Protocol> timer_;
+  word target_slot_;
+  char line_[kMaxLine] = {};
+  std::size_t length_ = 0;
+  bool sleeping_ = false;
+  std::uint64_t sleep_ms_ = 0;
+};
+
+}  // namespace
+
+extern "C" void ukernel_image_main(word index) {
+  Runtime runtime(index);
+  runtime.announce();
+  (void)runtime.supervisor().call<supervisor::Protocol::WaitUp>();
+  auto* rings = static_cast<console::Rings*>(
+      ukernel::arch::user_pointer(kRingsAddress, sizeof(console::Rings)));
+  // The console made them before it was ready, and the system is up.
+  if (rings == nullptr || !rings->ready()) fail("shell: no console rings");
+  Shell shell(runtime, *rings);
+  shell.start();
+  runtime.serve(shell, 0, [&](word bits) { shell.on_bits(bits); });
+}

@@ -1,0 +1,211 @@
+// Making the servers of the description; see boot.hpp.
+#include "supervisor/boot.hpp"
+
+#include <bit>
+
+#include "ukernel/log.hpp"
+
+namespace supervisor {
+
+using namespace system_example;
+using ukernel::kRootAddressSpaceSlot;
+using ukernel::kRootCNodeSlot;
+
+namespace {
+constexpr word kServerIpcBuffer = 0x10000000;  // in each server's own address space
+constexpr unsigned kAddressSpaceBits = 14;     // the page-table pool of a server's space
+constexpr Rights kReadWrite = Rights::kRead | Rights::kWrite;
+}  // namespace
+
+Boot::Boot(word boot_info_address, ImageLoader loader) : loader_(loader) {
+  const ukernel::BootInfo* info = ukernel::boot_info(boot_info_address);
+  next_slot_ = info->first_free_slot;
+  irq_lines_ = info->irq_lines;
+  word best = 0;
+  for (word i = 0; i < info->untyped_count; ++i) {
+    if (info->untyped[i].size_bits > info->untyped[best].size_bits) best = i;
+  }
+  untyped_ = ukernel::kFirstUntypedSlot + best;
+}
+
+word Boot::make(ObjectType type, unsigned size_bits) {
+  word s = slot();
+  return ukernel::retype(untyped_, type, size_bits, kRootCNodeSlot, s) == Error::kOk ? s : 0;
+}
+
+word Boot::mint(word source, Rights rights, word badge) {
+  word s = slot();
+  Error e = badge != 0
+                ? ukernel::cnode_mint(kRootCNodeSlot, s, kRootCNodeSlot, source, rights, badge)
+                : ukernel::cnode_copy(kRootCNodeSlot, s, kRootCNodeSlot, source, rights);
+  return e == Error::kOk ? s : 0;
+}
+
+bool Boot::fail(std::size_t index, std::string_view what, Error e) {
+  ukernel::log("boot: server '{}': {} (error {})", kSystem.servers[index].name, what, word(e));
+  return false;
+}
+
+bool Boot::fail_grant(std::size_t index, std::size_t grant, std::string_view what, Error e) {
+  ukernel::log("boot: server '{}', grant '{}': {} (error {})", kSystem.servers[index].name,
+               kSystem.servers[index].grants[grant].role, what, word(e));
+  return false;
+}
+
+bool Boot::make_all() {
+  supervisor_endpoint_ = make(ObjectType::kEndpoint);
+  if (supervisor_endpoint_ == 0)
+    return fail(kSupervisorIndex, "cannot make its endpoint", Error::kNotEnoughMemory);
+  for (std::size_t r = 0; r < kSystem.regions.size(); ++r) {
+    region_frames_[r] = make(ObjectType::kFrame, 12);
+    if (region_frames_[r] == 0) {
+      ukernel::log("boot: region '{}': not enough memory", kSystem.regions[r].name);
+      return false;
+    }
+  }
+  // Objects first (a grant may name another server's notification), then the grants.
+  // The name service first: everyone else gets a capability to its endpoint, which stays the
+  // same across its restarts.
+  if (!make_server(kNamesIndex)) return false;
+  for (std::size_t i = 0; i < kServerCount; ++i) {
+    if (i != kNamesIndex && !kSystem.servers[i].root && !make_server(i)) return false;
+  }
+  for (std::size_t i = 0; i < kServerCount; ++i) {
+    if (!kSystem.servers[i].root && !make_grants(i)) return false;
+  }
+  return true;
+}
+
+bool Boot::make_server(std::size_t index) {
+  const sysdesc::Server& spec = kSystem.servers[index];
+  ServerCaps& c = caps_[index];
+  c.cnode = make(ObjectType::kCNode, kCNodeBits);
+  c.space = make(ObjectType::kAddressSpace, kAddressSpaceBits);
+  c.thread = make(ObjectType::kThread);
+  c.endpoint = make(ObjectType::kEndpoint);
+  if (index == kNamesIndex) names_endpoint_ = c.endpoint;
+  c.notification = make(ObjectType::kNotification);
+  word ipc = make(ObjectType::kFrame, 12);
+  if (!c.cnode || !c.space || !c.thread || !c.endpoint || !c.notification || !ipc)
+    return fail(index, "not enough memory for its objects", Error::kNotEnoughMemory);
+  auto put = [&](word dest, word source, Rights rights, word badge) {
+    return badge != 0 ? ukernel::cnode_mint(c.cnode, dest, kRootCNodeSlot, source, rights, badge)
+                      : ukernel::cnode_copy(c.cnode, dest, kRootCNodeSlot, source, rights);
+  };
+  Error e = put(kSelfCNodeSlot, c.cnode, Rights::kAll, 0);
+  if (e == Error::kOk) e = put(kEndpointSlot, c.endpoint, Rights::kAll, 0);
+  if (e == Error::kOk) e = put(kNamesSlot, names_endpoint_, Rights::kAll, index);
+  if (e == Error::kOk) e = put(kSupervisorSlot, supervisor_endpoint_, Rights::kAll, index);
+  if (e == Error::kOk) e = put(kNotificationSlot, c.notification, Rights::kAll, 0);
+  if (e == Error::kOk) e = put(kTimerWakeSlot, c.notification, Rights::kWrite, kTimerBit);
+  if (e != Error::kOk) return fail(index, "cannot fill its CSpace", e);
+  c.names = mint(names_endpoint_, Rights::kAll, index);
+  word fault_endpoint = mint(supervisor_endpoint_, Rights::kWrite, index);
+  if (c.names == 0 || fault_endpoint == 0)
+    return fail(index, "cannot mint its badged capabilities", Error::kNotEnoughMemory);
+  if (e = ukernel::map_frame(c.space, ipc, kServerIpcBuffer, kReadWrite); e != Error::kOk)
+    return fail(index, "cannot map its IPC buffer", e);
+  if (e = ukernel::thread_configure(c.thread, c.cnode, c.space, ipc, kServerIpcBuffer,
+                                    fault_endpoint);
+      e != Error::kOk)
+    return fail(index, "cannot configure its thread", e);
+  if (e = ukernel::thread_set_priority(c.thread, spec.priority); e != Error::kOk)
+    return fail(index, "cannot set its priority", e);
+  if (e = ukernel::thread_bind_notification(c.thread, c.notification); e != Error::kOk)
+    return fail(index, "cannot bind its notification", e);
+  return true;
+}
+
+bool Boot::make_grants(std::size_t index) {
+  const sysdesc::Server& spec = kSystem.servers[index];
+  const ServerCaps& c = caps_[index];
+  for (std::size_t g = 0; g < spec.grant_count(); ++g) {
+    const sysdesc::Grant& grant = spec.grants[g];
+    word dest = kFirstGrantSlot + g;
+    Error e = Error::kOk;
+    switch (grant.kind) {
+      case sysdesc::GrantKind::kIrq: {
+        if (grant.first >= irq_lines_)
+          return fail_grant(index, g, "the kernel has no such interrupt line",
+                            Error::kInvalidArgument);
+        word handler = slot();
+        word signal = mint(c.notification, Rights::kWrite, irq_bit(g));
+        e = ukernel::irq_control_get(ukernel::kIrqControlSlot, grant.first, kRootCNodeSlot,
+                                     handler);
+        if (e == Error::kOk) e = ukernel::irq_set_notification(handler, signal);
+        if (e == Error::kOk) e = ukernel::cnode_move(c.cnode, dest, kRootCNodeSlot, handler);
+        if (e != Error::kOk) return fail_grant(index, g, "cannot claim the interrupt line", e);
+        break;
+      }
+      case sysdesc::GrantKind::kNotify: {
+        const ServerCaps& target = caps_[kSystem.index_of(grant.target)];
+        e = ukernel::cnode_mint(c.cnode, dest, kRootCNodeSlot, target.notification, Rights::kWrite,
+                                notify_bit(index));
+        if (e != Error::kOk) return fail_grant(index, g, "cannot mint the notification", e);
+        break;
+      }
+      case sysdesc::GrantKind::kShared: {
+        word frame = mint(region_frames_[kSystem.region_of(grant.target)], kReadWrite, 0);
+        e = frame ? ukernel::map_frame(c.space, frame, grant.first, kReadWrite)
+                  : Error::kNotEnoughMemory;
+        if (e != Error::kOk) return fail_grant(index, g, "cannot map the shared region", e);
+        break;
+      }
+      case sysdesc::GrantKind::kMemory: {
+        auto bits = unsigned(std::bit_width(std::bit_ceil(grant.count)) - 1);
+        word block = make(ObjectType::kUntyped, bits);
+        e = block ? ukernel::cnode_move(c.cnode, dest, kRootCNodeSlot, block)
+                  : Error::kNotEnoughMemory;
+        if (e != Error::kOk) return fail_grant(index, g, "cannot give the memory", e);
+        break;
+      }
+      case sysdesc::GrantKind::kDevice:
+        break;  // simulated device registers need no capability on the hosted back-end
+      case sysdesc::GrantKind::kIoPorts:
+      case sysdesc::GrantKind::kMmio:
+        // The description's check rejects these at compile time where they do not exist.
+        return fail_grant(index, g, "this root task cannot grant it yet", Error::kIllegalOperation);
+      case sysdesc::GrantKind::kNone:
+        break;
+    }
+  }
+  return true;
+}
+
+bool Boot::start(std::size_t index) {
+  word entry = loader_(index);
+  if (entry == 0) return fail(index, "cannot load its image", Error::kInvalidArgument);
+  Error e = ukernel::thread_restart(caps_[index].thread, entry, 0, index);
+  return e == Error::kOk || fail(index, "cannot start its thread", e);
+}
+
+Error Boot::renew_endpoint(std::size_t index) {
+  ServerCaps& c = caps_[index];
+  (void)ukernel::cnode_revoke(kRootCNodeSlot, c.endpoint);  // every copy, wherever it went
+  (void)ukernel::cnode_delete(kRootCNodeSlot, c.endpoint);
+  Error e = ukernel::retype(untyped_, ObjectType::kEndpoint, 0, kRootCNodeSlot, c.endpoint);
+  if (e != Error::kOk) return e;
+  return ukernel::cnode_copy(c.cnode, kEndpointSlot, kRootCNodeSlot, c.endpoint, Rights::kAll);
+}
+
+void Boot::clear_free_slots(std::size_t index) {
+  for (word s = kFirstFreeSlot; s < (word{1} << kCNodeBits); ++s)
+    (void)ukernel::cnode_delete(caps_[index].cnode, s);
+}
+
+word Boot::spawn(word entry, word arg, word priority) {
+  word thread = make(ObjectType::kThread);
+  word frame = make(ObjectType::kFrame, 12);
+  if (thread == 0 || frame == 0) return 0;
+  word vaddr = next_root_vaddr_;
+  next_root_vaddr_ += 0x1000;
+  if (ukernel::map_frame(kRootAddressSpaceSlot, frame, vaddr, kReadWrite) != Error::kOk ||
+      ukernel::thread_configure(thread, kRootCNodeSlot, kRootAddressSpaceSlot, frame, vaddr, 0) !=
+          Error::kOk ||
+      ukernel::thread_set_priority(thread, priority) != Error::kOk ||
+      ukernel::thread_restart(thread, entry, 0, arg) != Error::kOk)
+    return 0;
+  return thread;
+}
+
+}  // namespace supervisor

@@ -1,0 +1,70 @@
+// The root task's first job: make every server of the description (system.hpp) with the
+// capabilities it lists, and start it from its image. The supervisor keeps what it made here
+// (ServerCaps) to restart servers later.
+#pragma once
+
+#include "system/layout.hpp"
+
+namespace supervisor {
+
+using system_example::kServerCount;
+using ukernel::Error;
+using ukernel::ObjectType;
+using ukernel::Rights;
+using ukernel::word;
+
+// The entry address of a fresh copy of server `index`'s image, or 0 (with a log line saying why).
+using ImageLoader = word (*)(std::size_t index);
+
+// What the root task holds of one server, as slots of its own CSpace.
+struct ServerCaps {
+  word thread = 0;
+  word cnode = 0;
+  word space = 0;
+  word endpoint = 0;      // the original; revoked and remade on restart
+  word notification = 0;  // unbadged
+  word names = 0;         // the name service, badged as this server (to register it again)
+};
+
+class Boot {
+ public:
+  Boot(word boot_info_address, ImageLoader loader);
+
+  // Makes every server and its grants. False after logging which entry could not be made.
+  [[nodiscard]] bool make_all();
+  // Starts (or restarts) server `index` from a fresh copy of its image.
+  [[nodiscard]] bool start(std::size_t index);
+  // A new endpoint for server `index`, in the slot of the old one and in the server's CSpace.
+  [[nodiscard]] Error renew_endpoint(std::size_t index);
+  // Empties the slots the server's own code used, so a restart finds them as at first start.
+  void clear_free_slots(std::size_t index);
+
+  // A thread in the root task's CSpace and address space, started at entry(arg).
+  [[nodiscard]] word spawn(word entry, word arg, word priority);
+
+  word make(ObjectType type, unsigned size_bits = 0);
+  word mint(word source, Rights rights, word badge);
+  word slot() { return next_slot_++; }
+
+  const ServerCaps& caps(std::size_t index) const { return caps_[index]; }
+  word names_endpoint() const { return names_endpoint_; }
+  word supervisor_endpoint() const { return supervisor_endpoint_; }
+
+ private:
+  [[nodiscard]] bool make_server(std::size_t index);
+  [[nodiscard]] bool make_grants(std::size_t index);
+  bool fail(std::size_t index, std::string_view what, Error e);
+  bool fail_grant(std::size_t index, std::size_t grant, std::string_view what, Error e);
+
+  ImageLoader loader_;
+  word untyped_ = 0;
+  word next_slot_ = 0;
+  word irq_lines_ = 0;
+  word next_root_vaddr_ = 0x40000000;
+  word names_endpoint_ = 0;
+  word supervisor_endpoint_ = 0;
+  ServerCaps caps_[kServerCount];
+  word region_frames_[system_example::kSystem.regions.size()] = {};
+};
+
+}  // namespace supervisor

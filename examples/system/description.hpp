@@ -1,0 +1,320 @@
+// The language a system description is written in: servers, their priorities, and the
+// capabilities each receives. examples/system/system.hpp is the one description of the example
+// system; the root task boots from it and the host tests read it.
+//
+// A description is checked at compile time against the back-end it is built for (a Platform:
+// which kinds of device access exist, how many interrupt lines): `verified<Platform, kSystem>`
+// fails to compile with a message saying what is wrong, and the template arguments in the
+// compiler's "required from" line name the server and the grant. What only the running system
+// knows (the lines the kernel reports, memory, image files) is checked by the root task at boot,
+// which stops with a message naming the entry.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "ukernel/abi.hpp"
+
+namespace sysdesc {
+
+using ukernel::word;
+
+enum class GrantKind : std::uint8_t {
+  kNone,
+  kIrq,      // an IrqHandler for `first`, signalling the server's own notification
+  kIoPorts,  // I/O ports first .. first+count-1 (x86)
+  kMmio,     // device memory at physical `first`, `count` bytes
+  kMemory,   // an untyped block of `count` bytes, for the server's own objects
+  kNotify,   // the right to signal server `target`'s notification
+  kShared,   // region `target`, mapped read-write at address `first`
+  kDevice,   // the registers of simulated device `first` (the hosted back-end's I/O)
+};
+
+// One capability a server receives. `role` is how the server's code refers to it.
+struct Grant {
+  GrantKind kind = GrantKind::kNone;
+  std::string_view role;
+  std::string_view target;
+  word first = 0;
+  word count = 0;
+};
+
+constexpr Grant irq(std::string_view role, word line) {
+  return {GrantKind::kIrq, role, {}, line, 1};
+}
+constexpr Grant io_ports(std::string_view role, word base, word count) {
+  return {GrantKind::kIoPorts, role, {}, base, count};
+}
+constexpr Grant mmio(std::string_view role, word paddr, word bytes) {
+  return {GrantKind::kMmio, role, {}, paddr, bytes};
+}
+constexpr Grant memory(std::string_view role, word bytes) {
+  return {GrantKind::kMemory, role, {}, 0, bytes};
+}
+constexpr Grant notify(std::string_view role, std::string_view server) {
+  return {GrantKind::kNotify, role, server, 0, 0};
+}
+constexpr Grant shared(std::string_view role, std::string_view region, word vaddr) {
+  return {GrantKind::kShared, role, region, vaddr, 0};
+}
+template <class DeviceId>
+constexpr Grant device(std::string_view role, DeviceId id) {
+  return {GrantKind::kDevice, role, {}, word(id), 1};
+}
+
+inline constexpr std::size_t kMaxGrants = 8;
+inline constexpr std::size_t kMaxNameLength = 32;  // names::Name
+inline constexpr word kPageSize = 4096;
+
+struct Server {
+  std::string_view name;
+  word priority = 0;
+  bool root = false;  // runs in the root task (the supervisor): not started from an image
+  std::array<Grant, kMaxGrants> grants{};
+
+  constexpr std::size_t grant_count() const {
+    std::size_t n = 0;
+    while (n < kMaxGrants && grants[n].kind != GrantKind::kNone)
+      ++n;
+    return n;
+  }
+};
+
+// Memory shared between servers (one frame of `bytes`, at most a page).
+struct Region {
+  std::string_view name;
+  word bytes = kPageSize;
+};
+
+template <std::size_t N, std::size_t R>
+struct System {
+  std::array<Server, N> servers;
+  std::array<Region, R> regions;
+
+  static constexpr std::size_t kServers = N;
+  static constexpr std::size_t kNotFound = ~std::size_t{0};
+
+  constexpr std::size_t index_of(std::string_view name) const {
+    for (std::size_t i = 0; i < N; ++i) {
+      if (servers[i].name == name) return i;
+    }
+    return kNotFound;
+  }
+  constexpr std::size_t region_of(std::string_view name) const {
+    for (std::size_t i = 0; i < R; ++i) {
+      if (regions[i].name == name) return i;
+    }
+    return kNotFound;
+  }
+  constexpr std::size_t grant_of(std::size_t server, std::string_view role) const {
+    for (std::size_t g = 0; g < servers[server].grant_count(); ++g) {
+      if (servers[server].grants[g].role == role) return g;
+    }
+    return kNotFound;
+  }
+};
+
+// --- checking -----------------------------------------------------------------------------
+enum class Problem : std::uint8_t {
+  kNone,
+  kEmptyName,
+  kNameTooLong,
+  kDuplicateName,
+  kNotOneRoot,
+  kPriorityAboveRoot,
+  kIrqOutOfRange,
+  kIrqTwice,
+  kIoPortsUnsupported,
+  kMmioUnsupported,
+  kDevicesUnsupported,
+  kUnknownServer,
+  kUnknownRegion,
+  kDuplicateRole,
+  kUnalignedAddress,
+  kRegionTooLarge,
+  kEmptyMemory,
+};
+
+// Each problem's message, for the boot-time check and the tests. (The compile-time check
+// repeats them in static_asserts, which need literals.)
+constexpr std::string_view problem_text(Problem p) {
+  switch (p) {
+    case Problem::kNone:
+      return "no problem";
+    case Problem::kEmptyName:
+      return "a server has no name";
+    case Problem::kNameTooLong:
+      return "a server name is longer than 32 characters";
+    case Problem::kDuplicateName:
+      return "two servers have the same name";
+    case Problem::kNotOneRoot:
+      return "exactly one server must run in the root task (the supervisor)";
+    case Problem::kPriorityAboveRoot:
+      return "a server's priority is not below the root task's (255)";
+    case Problem::kIrqOutOfRange:
+      return "an interrupt line this back-end does not have";
+    case Problem::kIrqTwice:
+      return "an interrupt line granted twice";
+    case Problem::kIoPortsUnsupported:
+      return "I/O ports granted, but this back-end has no I/O ports";
+    case Problem::kMmioUnsupported:
+      return "an MMIO region granted, but this back-end has no device memory";
+    case Problem::kDevicesUnsupported:
+      return "simulated device registers granted, but this back-end has no simulated devices";
+    case Problem::kUnknownServer:
+      return "a notify grant names a server that is not in the description";
+    case Problem::kUnknownRegion:
+      return "a shared grant names a region that is not in the description";
+    case Problem::kDuplicateRole:
+      return "two grants of one server have the same role";
+    case Problem::kUnalignedAddress:
+      return "an address that is not page-aligned";
+    case Problem::kRegionTooLarge:
+      return "a shared region larger than one page";
+    case Problem::kEmptyMemory:
+      return "a memory grant of 0 bytes";
+  }
+  return "unknown problem";
+}
+
+struct Finding {
+  Problem problem = Problem::kNone;
+  std::size_t server = 0;
+  std::size_t grant = 0;
+  constexpr bool ok() const { return problem == Problem::kNone; }
+};
+
+// The first problem of `system` on platform P (P::kHasIoPorts, kHasMmio, kHasDevices,
+// kIrqLines).
+template <class P, std::size_t N, std::size_t R>
+constexpr Finding check(const System<N, R>& system) {
+  std::size_t roots = 0;
+  for (std::size_t s = 0; s < N; ++s) {
+    const Server& server = system.servers[s];
+    if (server.name.empty()) return {Problem::kEmptyName, s, 0};
+    if (server.name.size() > kMaxNameLength) return {Problem::kNameTooLong, s, 0};
+    if (system.index_of(server.name) != s) return {Problem::kDuplicateName, s, 0};
+    if (server.root) ++roots;
+    if (!server.root && server.priority >= ukernel::kMaxPriority)
+      return {Problem::kPriorityAboveRoot, s, 0};
+    for (std::size_t g = 0; g < server.grant_count(); ++g) {
+      const Grant& grant = server.grants[g];
+      if (system.grant_of(s, grant.role) != g) return {Problem::kDuplicateRole, s, g};
+      switch (grant.kind) {
+        case GrantKind::kIrq:
+          if (grant.first >= P::kIrqLines) return {Problem::kIrqOutOfRange, s, g};
+          for (std::size_t s2 = 0; s2 <= s; ++s2) {
+            for (std::size_t g2 = 0; g2 < system.servers[s2].grant_count(); ++g2) {
+              const Grant& other = system.servers[s2].grants[g2];
+              if ((s2 < s || g2 < g) && other.kind == GrantKind::kIrq && other.first == grant.first)
+                return {Problem::kIrqTwice, s, g};
+            }
+          }
+          break;
+        case GrantKind::kIoPorts:
+          if (!P::kHasIoPorts) return {Problem::kIoPortsUnsupported, s, g};
+          break;
+        case GrantKind::kMmio:
+          if (!P::kHasMmio) return {Problem::kMmioUnsupported, s, g};
+          if (grant.first % kPageSize != 0) return {Problem::kUnalignedAddress, s, g};
+          break;
+        case GrantKind::kDevice:
+          if (!P::kHasDevices) return {Problem::kDevicesUnsupported, s, g};
+          break;
+        case GrantKind::kNotify:
+          if (system.index_of(grant.target) == System<N, R>::kNotFound)
+            return {Problem::kUnknownServer, s, g};
+          break;
+        case GrantKind::kShared:
+          if (system.region_of(grant.target) == System<N, R>::kNotFound)
+            return {Problem::kUnknownRegion, s, g};
+          if (grant.first % kPageSize != 0) return {Problem::kUnalignedAddress, s, g};
+          break;
+        case GrantKind::kMemory:
+          if (grant.count == 0) return {Problem::kEmptyMemory, s, g};
+          break;
+        case GrantKind::kNone:
+          break;
+      }
+    }
+  }
+  for (std::size_t r = 0; r < R; ++r) {
+    if (system.regions[r].bytes > kPageSize) return {Problem::kRegionTooLarge, N, r};
+  }
+  if (roots != 1) return {Problem::kNotOneRoot, 0, 0};
+  return {};
+}
+
+// --- the compile-time report --------------------------------------------------------------
+// A string usable as a template argument, so that a failed check names its entry in the
+// compiler's "required from here" line.
+struct Text {
+  char text[kMaxNameLength + 1] = {};
+  constexpr Text(std::string_view s) {  // NOLINT: implicit, for template arguments
+    for (std::size_t i = 0; i < s.size() && i < kMaxNameLength; ++i)
+      text[i] = s[i];
+  }
+};
+
+template <Problem P, Text Server, Text Grant>
+constexpr bool report() {
+  static_assert(P != Problem::kEmptyName, "system description: a server has no name");
+  static_assert(P != Problem::kNameTooLong,
+                "system description: a server name is longer than 32 characters");
+  static_assert(P != Problem::kDuplicateName, "system description: two servers have the same name");
+  static_assert(P != Problem::kNotOneRoot,
+                "system description: exactly one server must run in the root task");
+  static_assert(P != Problem::kPriorityAboveRoot,
+                "system description: a server's priority is not below the root task's (255)");
+  static_assert(P != Problem::kIrqOutOfRange,
+                "system description: an interrupt line this back-end does not have");
+  static_assert(P != Problem::kIrqTwice, "system description: an interrupt line granted twice");
+  static_assert(P != Problem::kIoPortsUnsupported,
+                "system description: I/O ports granted, but this back-end has no I/O ports");
+  static_assert(P != Problem::kMmioUnsupported,
+                "system description: MMIO granted, but this back-end has no device memory");
+  static_assert(P != Problem::kDevicesUnsupported,
+                "system description: simulated device registers granted, but this back-end "
+                "has no simulated devices");
+  static_assert(P != Problem::kUnknownServer,
+                "system description: a notify grant names a server that does not exist");
+  static_assert(P != Problem::kUnknownRegion,
+                "system description: a shared grant names a region that does not exist");
+  static_assert(P != Problem::kDuplicateRole,
+                "system description: two grants of one server have the same role");
+  static_assert(P != Problem::kUnalignedAddress,
+                "system description: an address that is not page-aligned");
+  static_assert(P != Problem::kRegionTooLarge,
+                "system description: a shared region larger than one page");
+  static_assert(P != Problem::kEmptyMemory, "system description: a memory grant of 0 bytes");
+  return P == Problem::kNone;
+}
+
+template <class P, const auto& S>
+constexpr std::string_view finding_server() {
+  constexpr Finding f = check<P>(S);
+  if constexpr (f.server < S.servers.size()) {
+    return S.servers[f.server].name;
+  } else {
+    return "(a region)";
+  }
+}
+
+template <class P, const auto& S>
+constexpr std::string_view finding_grant() {
+  constexpr Finding f = check<P>(S);
+  if constexpr (f.server < S.servers.size()) {
+    return S.servers[f.server].grants[f.grant].role;
+  } else {
+    return S.regions[f.grant].name;
+  }
+}
+
+// True, or a compile error naming the problem, the server and the grant.
+template <class P, const auto& S>
+inline constexpr bool verified =
+    report<check<P>(S).problem, Text(finding_server<P, S>()), Text(finding_grant<P, S>())>();
+
+}  // namespace sysdesc

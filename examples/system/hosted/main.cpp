@@ -1,0 +1,46 @@
+// ukernel-system: the example multiserver system on the hosted back-end (scripts/run hosted).
+//
+//   ukernel-system [--script FILE] [--seed N] [--preempt N]
+//
+// Without --script the process's stdin is the console: type at the `uk> ` prompt; end of input
+// (Ctrl-D) powers off. With --script, FILE's lines are typed one by one, the session is printed,
+// and the system powers off after the last line.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "run_system.hpp"
+
+int main(int argc, char** argv) {
+  system_example::RunOptions options{.image_directory = UKERNEL_SYSTEM_IMAGE_DIR};
+  const char* script = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    bool has_value = i + 1 < argc;
+    if (arg == "--script" && has_value) {
+      script = argv[++i];
+    } else if (arg == "--seed" && has_value) {
+      options.seed = std::strtoull(argv[++i], nullptr, 0);
+    } else if (arg == "--preempt" && has_value) {
+      options.preempt_one_in = unsigned(std::strtoul(argv[++i], nullptr, 0));
+    } else {
+      std::fprintf(stderr, "usage: %s [--script FILE] [--seed N] [--preempt N]\n", argv[0]);
+      return 2;
+    }
+  }
+  if (script == nullptr) return system_example::run_interactive(options);
+  std::ifstream file(script);
+  if (!file) {
+    std::fprintf(stderr, "ukernel-system: cannot read script %s\n", script);
+    return 2;
+  }
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(file, line);)
+    lines.push_back(line);
+  options.echo = true;
+  (void)system_example::run_script(options, lines);
+  std::fputs("\n", stdout);
+  return 0;
+}

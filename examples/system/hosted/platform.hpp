@@ -1,0 +1,35 @@
+// The hosted back-end as the system description sees it: no I/O ports and no device memory,
+// but simulated devices (include/ukernel/hosted/devices.hpp) reached through device registers.
+// Each back-end has a platform.hpp at this path; the build puts the right one on the include
+// path, so the description itself never tests which back-end it is built for.
+#pragma once
+
+#include "description.hpp"
+#include "ukernel/hosted/devices.hpp"
+
+namespace system_example {
+
+struct Platform {
+  static constexpr std::string_view kName = "hosted";
+  static constexpr bool kHasIoPorts = false;
+  static constexpr bool kHasMmio = false;
+  static constexpr bool kHasDevices = true;
+  static constexpr unsigned kIrqLines = 32;
+
+  // The console UART and its interrupt line.
+  static constexpr sysdesc::Grant console_uart() {
+    return sysdesc::device("uart", ukernel::hosted::Device::kConsole);
+  }
+  static constexpr sysdesc::Grant console_irq() {
+    return sysdesc::irq("uart-irq", ukernel::hosted::kConsoleIrqLine);
+  }
+  // The one-shot timer the timer service drives.
+  static constexpr sysdesc::Grant timer_device() {
+    return sysdesc::device("timer", ukernel::hosted::Device::kTimer);
+  }
+  static constexpr sysdesc::Grant timer_irq() {
+    return sysdesc::irq("timer-irq", ukernel::hosted::kTimerIrqLine);
+  }
+};
+
+}  // namespace system_example

@@ -1,0 +1,141 @@
+// The hosted host side of the example system; see run_system.hpp.
+//
+// No change to the simulation's idle path is needed: console input is an interrupt event at a
+// virtual time (hosted/devices.hpp), so a script's lines keep the run going until the last is
+// typed, and the interactive loop runs the simulation in slices of virtual time, reading stdin
+// between them.
+#include "run_system.hpp"
+
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "supervisor/supervisor.hpp"
+#include "ukernel/hosted/devices.hpp"
+#include "ukernel/hosted/image.hpp"
+#include "ukernel/hosted/simulation.hpp"
+#include "ukernel/log.hpp"
+
+namespace system_example {
+
+namespace {
+
+using ukernel::hosted::Image;
+using ukernel::hosted::RunResult;
+using ukernel::hosted::Simulation;
+
+constexpr std::uint64_t kBootNs = 200'000'000;  // the first line is typed after this
+constexpr std::uint64_t kSliceNs = 10'000'000;  // interactive: virtual time per real 10 ms
+constexpr std::uint64_t kStopAfterInputNs = 500'000'000;
+
+std::unique_ptr<Image> g_images[kServerCount];
+
+ukernel::word load_image(std::size_t index) {
+  ukernel::word entry = g_images[index]->load_fresh();
+  if (entry == 0) ukernel::log("system: {}", g_images[index]->error());
+  return entry;
+}
+
+void root(ukernel::word boot_info) {
+  supervisor::run(boot_info, load_image);
+}
+
+// The images live as long as the run: declare before the Simulation, so it is gone first.
+struct Images {
+  explicit Images(const std::string& directory) {
+    for (std::size_t i = 0; i < kServerCount; ++i) {
+      g_images[i] = std::make_unique<Image>(directory + "/system_" +
+                                            std::string(kSystem.servers[i].name) + ".so");
+    }
+  }
+  ~Images() {
+    for (auto& image : g_images)
+      image.reset();
+  }
+};
+
+ukernel::hosted::SimulationConfig config_for(const RunOptions& options) {
+  return {.seed = options.seed, .preempt_one_in = options.preempt_one_in};
+}
+
+}  // namespace
+
+std::string run_script(const RunOptions& options, const std::vector<std::string>& lines,
+                       std::uint64_t line_gap_ns) {
+  Images images(options.image_directory);
+  ukernel::hosted::reset_devices();
+  ukernel::hosted::console_echo(options.echo);
+  std::string transcript;
+  {
+    Simulation sim(config_for(options));
+    std::uint64_t at = kBootNs;
+    for (const std::string& line : lines) {
+      ukernel::hosted::console_input(line + "\n", at);
+      at += line_gap_ns;
+    }
+    ukernel::hosted::console_close_input(at);
+    sim.run(root, at);
+    transcript = ukernel::hosted::console_transcript();
+  }
+  ukernel::hosted::console_echo(false);
+  return transcript;
+}
+
+int run_interactive(const RunOptions& options) {
+  Images images(options.image_directory);
+  ukernel::hosted::reset_devices();
+  ukernel::hosted::console_echo(true);
+  // The shell edits lines itself: the terminal passes keys through unechoed.
+  termios saved{};
+  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (tty) {
+    termios raw = saved;
+    raw.c_lflag &= ~tcflag_t(ICANON | ECHO);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+  }
+  {
+    Simulation sim(config_for(options));
+    std::uint64_t limit = kSliceNs;
+    (void)sim.run(root, limit);
+    auto start = std::chrono::steady_clock::now();
+    bool open = true;
+    std::uint64_t stop_at = 0;
+    for (;;) {
+      if (open) {
+        // Let real time catch up with virtual time, watching stdin meanwhile.
+        auto real_ns = std::uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now() - start)
+                                         .count());
+        int wait_ms = limit > real_ns ? int((limit - real_ns) / 1'000'000) : 0;
+        pollfd in{STDIN_FILENO, POLLIN, 0};
+        if (poll(&in, 1, wait_ms) > 0) {
+          char buffer[256];
+          ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
+          if (n > 0) {
+            ukernel::hosted::console_input(std::string_view(buffer, std::size_t(n)), sim.now_ns());
+          } else {
+            open = false;
+            ukernel::hosted::console_close_input(sim.now_ns());
+            stop_at = limit + kStopAfterInputNs;  // let the last command finish
+          }
+        }
+      }
+      limit += kSliceNs;
+      RunResult result = sim.resume(limit);
+      if (!open && (limit >= stop_at || result == RunResult::kIdle)) break;
+    }
+    (void)ukernel::hosted::console_transcript();
+  }
+  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  std::fputs("\n", stdout);
+  return 0;
+}
+
+}  // namespace system_example

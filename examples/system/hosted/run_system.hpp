@@ -1,0 +1,27 @@
+// Running the example system on the hosted back-end, for the ukernel-system program and for
+// the host tests: images, the simulation, the console's input and the transcript.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace system_example {
+
+struct RunOptions {
+  std::string image_directory;  // where system_<name>.so are
+  std::uint64_t seed = 1;
+  unsigned preempt_one_in = 0;  // > 0: seeded random preemption
+  bool echo = false;            // copy the transcript to stdout as it is written
+};
+
+// Runs the system with `lines` typed at the console, one every `line_gap_ns` of virtual time
+// once the system is up, and powers off `line_gap_ns` after the last. Returns the transcript.
+std::string run_script(const RunOptions& options, const std::vector<std::string>& lines,
+                       std::uint64_t line_gap_ns = 300'000'000);
+
+// Runs the system with the process's stdin as the console's input, virtual time paced to real
+// time, until stdin ends. Returns the process's exit status.
+int run_interactive(const RunOptions& options);
+
+}  // namespace system_example

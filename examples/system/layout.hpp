@@ -1,0 +1,47 @@
+// Where a server of the example system finds its capabilities: the slots of its CSpace, and
+// the notification bits that tell it who signalled. The root task fills these slots from the
+// description (system.hpp); the server's code reads them through the helpers below, so the two
+// sides share one definition.
+#pragma once
+
+#include "system.hpp"
+
+namespace system_example {
+
+using ukernel::word;
+
+inline constexpr unsigned kCNodeBits = 7;     // 128 slots
+inline constexpr word kSelfCNodeSlot = 1;     // the server's own CSpace
+inline constexpr word kEndpointSlot = 2;      // the endpoint it serves (replaced on restart)
+inline constexpr word kNamesSlot = 3;         // the name service, badged with its index
+inline constexpr word kSupervisorSlot = 4;    // the supervisor, badged with its index
+inline constexpr word kNotificationSlot = 5;  // its own notification, bound to its thread
+inline constexpr word kTimerWakeSlot = 6;     // the same, badged kTimerBit: hand it to the timer
+inline constexpr word kFirstGrantSlot = 8;    // grant i of the description is in slot 8 + i
+inline constexpr word kFirstFreeSlot = 16;    // the rest is the server's; emptied on restart
+static_assert(kFirstGrantSlot + sysdesc::kMaxGrants <= kFirstFreeSlot);
+
+// Bits of a server's notification word: who signalled it.
+constexpr word notify_bit(std::size_t sender) {  // a notify grant of server `sender`
+  return word{1} << sender;
+}
+constexpr word irq_bit(std::size_t grant) {  // the interrupt of grant `grant`
+  return word{1} << (32 + grant);
+}
+inline constexpr word kTimerBit = word{1} << 63;  // a wake-up the server asked the timer for
+static_assert(kServerCount < 32);
+
+// The slot of `server`'s grant `role`; a role missing from the description does not compile.
+void the_description_gives_this_server_no_grant_with_this_role();
+consteval word grant_slot(std::size_t server, std::string_view role) {
+  std::size_t g = kSystem.grant_of(server, role);
+  if (g == kSystem.kNotFound) the_description_gives_this_server_no_grant_with_this_role();
+  return kFirstGrantSlot + g;
+}
+consteval const sysdesc::Grant& grant(std::size_t server, std::string_view role) {
+  std::size_t g = kSystem.grant_of(server, role);
+  if (g == kSystem.kNotFound) the_description_gives_this_server_no_grant_with_this_role();
+  return kSystem.servers[server].grants[g];
+}
+
+}  // namespace system_example

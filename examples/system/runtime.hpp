@@ -1,0 +1,114 @@
+// What every server of the example system shares: finding its capabilities (layout.hpp),
+// announcing itself (register its name, tell the supervisor it is ready), and the receive loop,
+// which serves the server's own protocol, the control protocol (ping, crash) and the bits of
+// its notification on one endpoint.
+#pragma once
+
+#include "control.hpp"
+#include "layout.hpp"
+#include "supervisor/protocol.hpp"
+#include "ukernel/format.hpp"
+#include "ukernel/names.hpp"
+
+namespace system_example {
+
+using ukernel::Error;
+using ukernel::Message;
+namespace names = ukernel::names;
+
+// Formats with the freestanding formatter (ukernel/format.hpp): server images stay free of any
+// library runtime (cmake/check-freestanding.sh), which fmt's would bring in.
+template <class... A>
+std::size_t format(char* out, std::size_t capacity, std::string_view text, const A&... args) {
+  ukernel::format::Sink sink(out, capacity);
+  ukernel::format::format_to(sink, text, args...);
+  return sink.size() < capacity ? sink.size() : capacity;
+}
+
+// One line to the system log (the kernel's debug console).
+template <class... A>
+void log(std::string_view text, const A&... args) {
+  char line[257];
+  std::size_t n = format(line, 256, text, args...);
+  line[n++] = '\n';
+  (void)ukernel::debug_write(std::string_view(line, n));
+}
+
+// Logs `what` and stops the server: its supervisor restarts it.
+[[noreturn]] inline void fail(std::string_view what) {
+  log("{}", what);
+  for (;;)
+    ukernel::abort_thread(0);
+}
+
+class Runtime {
+ public:
+  explicit Runtime(word index) : index_(index) {}
+
+  word index() const { return index_; }
+  const sysdesc::Server& spec() const { return kSystem.servers[index_]; }
+  rpc::Client<names::Protocol>& names() { return names_; }
+  rpc::Client<supervisor::Protocol>& supervisor() { return supervisor_; }
+  // A free slot of the server's CSpace (emptied by the supervisor on restart).
+  word slot() { return next_slot_++; }
+
+  // Registers the server's endpoint under its name, then tells the supervisor it is ready.
+  void announce(bool register_name = true) {
+    if (register_name) {
+      auto registered = names_.call<names::Protocol::Register>(names::Name(spec().name),
+                                                               rpc::Capability{kEndpointSlot});
+      if (!registered.ok())
+        log("{}: cannot register its name (error {})", spec().name, word(registered.error()));
+    }
+    (void)supervisor_.call<supervisor::Protocol::Ready>();
+  }
+
+  // Reserves `count` slots where capability arguments land; returns the first.
+  word capability_window(word count = ukernel::kMaxTransferCaps) {
+    word first = next_slot_;
+    next_slot_ += count;
+    return first;
+  }
+
+  // The receive loop: requests of `server`'s protocol, control requests, and notification
+  // bits (passed to on_bits). `window`: where capability arguments land (0: none accepted).
+  template <class S, class OnBits>
+  [[noreturn]] void serve(S& server, word window, OnBits on_bits) {
+    ControlServer control;
+    if (window != 0) server.set_capability_window(window);
+    prepare_receive(window);
+    Message request = ukernel::recv(kEndpointSlot);
+    for (;;) {
+      if (!request.ok()) {
+        log("{}: cannot receive (error {})", spec().name, word(request.status));
+        for (;;)
+          ukernel::abort_thread(word(request.status));
+      }
+      if (request.label() == ukernel::kNotificationLabel) {
+        on_bits(request.badge);
+        prepare_receive(window);
+        request = ukernel::recv(kEndpointSlot);
+        continue;
+      }
+      Message reply =
+          Control::owns(request.label()) ? control.dispatch(request) : server.dispatch(request);
+      prepare_receive(window);
+      request = ukernel::reply_recv(kEndpointSlot, reply);
+    }
+  }
+
+ private:
+  static void prepare_receive(word window) {
+    if (ukernel::IpcBuffer* b = ukernel::arch::user_ipc_buffer()) {
+      b->receive_slot = window;
+      b->receive_count = window != 0 ? ukernel::kMaxTransferCaps : 0;
+    }
+  }
+
+  word index_;
+  rpc::Client<names::Protocol> names_{kNamesSlot};
+  rpc::Client<supervisor::Protocol> supervisor_{kSupervisorSlot};
+  word next_slot_ = kFirstFreeSlot;
+};
+
+}  // namespace system_example

@@ -1,0 +1,53 @@
+// The example multiserver system: the one description of which servers run, at which
+// priorities, with which capabilities. The root task boots from it, every server finds its own
+// capabilities in it, and the host tests read it. docs/example-system.md explains each entry.
+//
+// Besides the grants listed here, every server (except the root) receives the same four
+// capabilities (layout.hpp): its own endpoint, a name-service capability and a supervisor
+// capability (both badged with its index), and its own notification.
+#pragma once
+
+#include "description.hpp"
+#include "platform.hpp"
+
+namespace system_example {
+
+using sysdesc::notify;
+using sysdesc::shared;
+using ukernel::word;
+
+inline constexpr ukernel::word kConsoleRingsAddress = 0x20000000;
+
+inline constexpr sysdesc::System<6, 1> kSystem{
+    .servers = {{
+        // The root task: boots everything from this description, then supervises it.
+        {.name = "supervisor", .priority = 255, .root = true},
+        {.name = "names", .priority = 200},
+        {.name = "timer",
+         .priority = 190,
+         .grants = {Platform::timer_device(), Platform::timer_irq()}},
+        {.name = "console",
+         .priority = 180,
+         .grants = {Platform::console_uart(), Platform::console_irq(),
+                    notify("input-ready", "shell"),
+                    shared("rings", "console-rings", kConsoleRingsAddress)}},
+        {.name = "hello", .priority = 100},
+        {.name = "shell",
+         .priority = 50,
+         .grants = {shared("rings", "console-rings", kConsoleRingsAddress)}},
+    }},
+    .regions = {{{.name = "console-rings", .bytes = 4096}}},
+};
+static_assert(sysdesc::verified<Platform, kSystem>);
+
+inline constexpr std::size_t kServerCount = kSystem.kServers;
+inline constexpr std::size_t kSupervisorIndex = kSystem.index_of("supervisor");
+inline constexpr std::size_t kNamesIndex = kSystem.index_of("names");
+inline constexpr std::size_t kTimerIndex = kSystem.index_of("timer");
+inline constexpr std::size_t kConsoleIndex = kSystem.index_of("console");
+inline constexpr std::size_t kHelloIndex = kSystem.index_of("hello");
+inline constexpr std::size_t kShellIndex = kSystem.index_of("shell");
+// Badges are server indices, and badge 0 (an unbadged capability) is the supervisor's.
+static_assert(kSupervisorIndex == 0, "the supervisor is entry 0: its badge is 0");
+
+}  // namespace system_example

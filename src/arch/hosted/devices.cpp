@@ -1,0 +1,146 @@
+// The hosted console UART and timer (see include/ukernel/hosted/devices.hpp).
+//
+// Both raise their interrupt lines through the simulation's event queue (the same queue
+// Simulation::raise_irq feeds), so pending input or a programmed deadline is an event the idle
+// path jumps to: a run never ends while either is still to come.
+#include "ukernel/hosted/devices.hpp"
+
+#include <cstdio>
+#include <deque>
+
+#include "state.hpp"
+
+namespace ukernel::hosted {
+
+namespace {
+
+struct Input {
+  std::uint64_t at_ns;
+  std::string bytes;
+};
+
+struct Devices {
+  std::deque<Input> input;       // in time order
+  std::size_t input_offset = 0;  // bytes of input.front() already read
+  std::uint64_t closed_at_ns = ~std::uint64_t{0};
+  std::string transcript;
+  std::size_t kernel_console_seen = 0;
+  bool echo = false;
+  std::uint64_t deadline_ns = 0;
+};
+
+Devices g_devices;
+
+// Inserts an interrupt event in time order (events at the same time keep their order).
+void raise_at(unsigned line, std::uint64_t at_ns) {
+  arch::HostedState& s = arch::hosted();
+  arch::IrqEvent event{at_ns, s.irq_sequence++, line};
+  auto it = s.irq_events.begin();
+  while (it != s.irq_events.end() && it->time_ns <= at_ns)
+    ++it;
+  s.irq_events.insert(it, event);
+}
+
+void append(std::string_view text) {
+  g_devices.transcript.append(text);
+  if (g_devices.echo) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  }
+}
+
+// Moves what the kernel console gained since the last look into the transcript, so debug lines
+// and console output stay in the order they were written.
+void merge_kernel_console() {
+  const std::string& kernel = arch::hosted().console;
+  if (kernel.size() < g_devices.kernel_console_seen) g_devices.kernel_console_seen = 0;
+  if (kernel.size() == g_devices.kernel_console_seen) return;
+  append(std::string_view(kernel).substr(g_devices.kernel_console_seen));
+  g_devices.kernel_console_seen = kernel.size();
+}
+
+bool input_ready(std::uint64_t now) {
+  return !g_devices.input.empty() && g_devices.input.front().at_ns <= now;
+}
+
+word console_read(ConsoleRegister reg) {
+  std::uint64_t now = arch::hosted().now_ns;
+  switch (reg) {
+    case ConsoleRegister::kStatus:
+      return (input_ready(now) ? kInputReady : 0) |
+             (g_devices.input.empty() && now >= g_devices.closed_at_ns ? kInputClosed : 0);
+    case ConsoleRegister::kData: {
+      if (!input_ready(now)) return 0;
+      Input& front = g_devices.input.front();
+      auto byte = static_cast<unsigned char>(front.bytes[g_devices.input_offset++]);
+      if (g_devices.input_offset == front.bytes.size()) {
+        g_devices.input.pop_front();
+        g_devices.input_offset = 0;
+      }
+      return byte;
+    }
+  }
+  return 0;
+}
+
+void timer_arm(std::uint64_t deadline_ns) {
+  arch::HostedState& s = arch::hosted();
+  std::erase_if(s.irq_events, [](const arch::IrqEvent& e) { return e.line == kTimerIrqLine; });
+  g_devices.deadline_ns = deadline_ns;
+  if (deadline_ns != 0) raise_at(kTimerIrqLine, deadline_ns > s.now_ns ? deadline_ns : s.now_ns);
+}
+
+}  // namespace
+
+word device_read(Device device, word reg) {
+  switch (device) {
+    case Device::kConsole:
+      return console_read(ConsoleRegister(reg));
+    case Device::kTimer:
+      return TimerRegister(reg) == TimerRegister::kNow ? arch::hosted().now_ns
+                                                       : g_devices.deadline_ns;
+    case Device::kCount:
+      break;
+  }
+  return 0;
+}
+
+void device_write(Device device, word reg, word value) {
+  if (device == Device::kConsole && ConsoleRegister(reg) == ConsoleRegister::kData) {
+    merge_kernel_console();
+    char c = static_cast<char>(value);
+    append(std::string_view(&c, 1));
+  } else if (device == Device::kTimer && TimerRegister(reg) == TimerRegister::kDeadline) {
+    timer_arm(value);
+  }
+}
+
+void reset_devices() {
+  bool echo = g_devices.echo;
+  g_devices = Devices{};
+  g_devices.echo = echo;
+}
+
+void console_input(std::string_view bytes, std::uint64_t at_ns) {
+  if (bytes.empty()) return;
+  std::uint64_t now = arch::hosted().now_ns;
+  if (at_ns < now) at_ns = now;
+  g_devices.input.push_back(Input{at_ns, std::string(bytes)});
+  raise_at(kConsoleIrqLine, at_ns);
+}
+
+void console_close_input(std::uint64_t at_ns) {
+  g_devices.closed_at_ns = at_ns;
+  raise_at(kConsoleIrqLine, at_ns);
+}
+
+const std::string& console_transcript() {
+  merge_kernel_console();
+  return g_devices.transcript;
+}
+
+void console_echo(bool on) {
+  g_devices.echo = on;
+}
+
+}  // namespace ukernel::hosted
