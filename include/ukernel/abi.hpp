@@ -87,7 +87,11 @@ struct IpcBuffer {
   word caps[kMaxTransferCaps];  // send: addresses of the capabilities to transfer
   word receive_slot;            // receive: first slot of the window transferred caps land in
   word receive_count;           // receive: size of that window (0: accept no capabilities)
-  word user_data[6];            // free for the user runtime (thread-local pointer and such)
+  // The buffer's own address in its thread's address space, written by kThreadConfigure (and by
+  // the boot for the root task): a runtime that reaches the buffer through a thread register
+  // (x86-64: FS, docs/x86_64.md) reads its address from here.
+  word self;
+  word user_data[5];  // free for the user runtime (thread-local pointer and such)
 };
 static_assert(sizeof(IpcBuffer) <= 1024);
 
@@ -101,7 +105,7 @@ enum class Error : word {
   kWrongType = 2,           // the capability names an object of another type
   kInsufficientRights = 3,  // the capability lacks a right the operation needs
   kInvalidArgument = 4,     // an argument is out of range or malformed
-  kWouldBlock = 5,          // a kTry* or kPoll operation found no partner
+  kWouldBlock = 5,          // a kTry* operation found no partner (kPoll returns 0 bits)
   kNotEnoughMemory = 6,     // the untyped memory cannot hold the requested objects
   kSlotOccupied = 7,        // the destination slot is not empty
   kCancelled = 8,           // the partner or the object went away while this thread waited
@@ -253,6 +257,11 @@ struct BootInfo {
   word untyped_count;  // untyped[i] is in slot kFirstUntypedSlot + i
   word irq_lines;      // valid lines for kIrqControlGet: 0 .. irq_lines-1
   word page_size;
+  // Boot modules (bare metal): the image's module archive, mapped read-only at modules_vaddr in
+  // the root task's space (modules_size bytes; 0 and 0 when the image carries none). Its format
+  // is ukernel/boot_modules.hpp.
+  word modules_vaddr;
+  word modules_size;
   Untyped untyped[kMaxBootUntyped];
 };
 

@@ -181,6 +181,8 @@ bool boot(const BootConfig& config) {
   info.cnode_bits = kRootCNodeBits;
   info.irq_lines = Machine::kIrqLines;
   info.page_size = page;
+  info.modules_vaddr = config.modules_vaddr;
+  info.modules_size = config.modules_size;
   bool fits = add_untyped(alloc.next(), first.paddr + first.size, root, info);
   for (std::size_t i = 1; i < config.region_count && fits; ++i) {
     fits = add_untyped(config.regions[i].paddr, config.regions[i].paddr + config.regions[i].size,
@@ -197,6 +199,8 @@ bool boot(const BootConfig& config) {
               root.slot(kRootAddressSpaceSlot));
   slot_insert(t.ipc_frame_slot, ipc_slot->cap, ipc_slot);
   t.ipc_buffer = static_cast<IpcBuffer*>(Machine::kernel_pointer(ipc_at));
+  t.ipc_buffer->self = config.ipc_buffer_vaddr;
+  t.context.set_ipc_buffer_address(config.ipc_buffer_vaddr);
 
   // Map the IPC buffer, the boot info (read-only) and the root image.
   auto map = [&](Slot& frame, word vaddr, Rights rights) {

@@ -151,6 +151,9 @@ struct BootConfig {
   word root_stack;
   word ipc_buffer_vaddr;  // where the root's IPC buffer is mapped
   word boot_info_vaddr;   // where the BootInfo page is mapped; passed as the root's argument
+  // Where the back-end mapped the image's boot modules (among `image`), for BootInfo; 0 if none.
+  word modules_vaddr = 0;
+  word modules_size = 0;
   std::uint8_t root_priority = kMaxPriority;
 };
 

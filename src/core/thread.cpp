@@ -54,6 +54,9 @@ Error configure(Thread& target, Thread& caller, const InvocationArgs& args) {
   replace_own_slot(target.fault_endpoint_slot, fault);
   target.ipc_buffer =
       frame ? static_cast<IpcBuffer*>(Machine::kernel_pointer(frame->cap.object)) : nullptr;
+  // The thread finds its buffer through the back-end (a thread register on bare metal).
+  if (target.ipc_buffer != nullptr) target.ipc_buffer->self = args[3];
+  target.context.set_ipc_buffer_address(frame ? args[3] : 0);
   return Error::kOk;
 }
 

@@ -37,6 +37,10 @@ concept UserContext = requires(C& ctx, const C& cctx, SysReg r, std::size_t i, w
   // Entering user mode: a fresh register file that starts at `ip` with stack `sp` and `arg` in
   // the first argument register.
   { ctx.start(w, w, w) } -> std::same_as<void>;
+  // Where the thread's IPC buffer is mapped in its space (0: none), set by kThreadConfigure and
+  // kept across start(); a back-end whose user library finds the buffer through a thread
+  // register (x86-64: the FS base) loads it from here.
+  { ctx.set_ipc_buffer_address(w) } -> std::same_as<void>;
   // The thread is gone: free anything the back-end keeps for it.
   { ctx.release() } -> std::same_as<void>;
   { cctx.reg(i) } -> std::same_as<word>;

@@ -16,6 +16,7 @@ struct CpuLocal {
   word user_rsp;          // scratch for the syscall entry
   word context_end;       // one past the running thread's Context: the syscall frame goes here
   Context* current;       // the running thread's Context, nullptr when idle
+  Context* fs_owner;      // whose fs_base the FS base register holds (set_user_context)
 };
 static_assert(offsetof(CpuLocal, self) == UK_CPU_SELF);
 static_assert(offsetof(CpuLocal, kernel_stack_top) == UK_CPU_KERNEL_STACK);
@@ -26,7 +27,8 @@ CpuLocal& cpu_local();
 
 // Loads the GDT, TSS and IDT, points GS at CpuLocal and programs the syscall MSRs.
 void descriptors_init();
-// Where the next user-mode entry saves its registers (TSS.RSP0 and CpuLocal::context_end).
+// Where the next user-mode entry saves its registers (TSS.RSP0 and CpuLocal::context_end), and
+// the thread's FS base (its IPC buffer) when another thread's was loaded or it changed.
 void set_user_context(Context* context);
 
 }  // namespace ukernel::x86

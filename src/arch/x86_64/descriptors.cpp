@@ -83,10 +83,17 @@ CpuLocal& cpu_local() {
 }
 
 void set_user_context(Context* context) {
-  auto end = reinterpret_cast<word>(context + 1);
+  auto end = reinterpret_cast<word>(context) + UK_CTX_SIZE;
   tss.rsp[0] = end;
   cpu.context_end = end;
   cpu.current = context;
+  // Only this thread can have changed FS since it was loaded (a selector load in user mode), so
+  // the register is rewritten on a switch, not on every exit.
+  if (cpu.fs_owner != context || context->fs_stale) {
+    wrmsr(msr::kFsBase, context->fs_base);
+    cpu.fs_owner = context;
+    context->fs_stale = false;
+  }
 }
 
 void descriptors_init() {

@@ -27,6 +27,8 @@ class HostedContext {
   word stack_pointer() const { return sp_; }
   void start(word ip, word sp, word arg);
   void release();
+  // The hosted user library finds the buffer through the current thread (arch/user.hpp).
+  void set_ipc_buffer_address(word) {}
   word reg(std::size_t i) const { return i < kRegisterCount ? regs_[i] : 0; }
   void set_reg(std::size_t i, word value) {
     if (i < kRegisterCount) regs_[i] = value;

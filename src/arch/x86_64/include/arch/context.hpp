@@ -37,7 +37,14 @@ struct alignas(16) Context {
   word r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
   word vector;  // how the thread entered the kernel: exception vector, UK_ENTRY_SYSCALL/IRET
   word error_code;
-  word rip, cs, rflags, rsp, ss;  // the hardware frame
+  word rip, cs, rflags, rsp, ss;  // the hardware frame; the trap frame ends here (UK_CTX_SIZE)
+
+  // Past the trap frame, so the CPU never writes them. The thread's FS base: the address of its
+  // IPC buffer, whose `self` word user code reads through FS (arch/user.hpp). fs_stale: load it
+  // on the next exit to user mode even if this Context was the last one to run (new thread,
+  // restart, reconfigure), since the owner check in set_user_context would skip it.
+  word fs_base = 0;
+  bool fs_stale = true;
 
   word get(SysReg r) const { return *slot(r); }
   void set(SysReg r, word value) { *slot(r) = value; }
@@ -46,7 +53,9 @@ struct alignas(16) Context {
 
   // A fresh register file: all zero, starting at ip with stack sp and arg in rdi.
   void start(word ip, word sp, word arg) {
+    word ipc_buffer = fs_base;  // configuration, not a register: it survives a restart
     *this = Context{};
+    fs_base = ipc_buffer;
     rip = ip;
     rsp = sp;
     rdi = arg;
@@ -58,6 +67,13 @@ struct alignas(16) Context {
 
   // Nothing outside the struct belongs to a thread yet (no FPU state).
   void release() {}
+
+  // An address outside the user half would make the wrmsr fault in ring 0: such a thread gets
+  // FS base 0 (its buffer accesses fault in user mode instead).
+  void set_ipc_buffer_address(word vaddr) {
+    fs_base = vaddr < kUserEnd ? vaddr : 0;
+    fs_stale = true;
+  }
 
   word reg(std::size_t i) const { return i < kRegisterCount ? *general(i) : 0; }
   void set_reg(std::size_t i, word value) {
@@ -109,7 +125,7 @@ static_assert(offsetof(Context, cs) == UK_CTX_CS);
 static_assert(offsetof(Context, rflags) == UK_CTX_RFLAGS);
 static_assert(offsetof(Context, rsp) == UK_CTX_RSP);
 static_assert(offsetof(Context, ss) == UK_CTX_SS);
-static_assert(sizeof(Context) == UK_CTX_SIZE && UK_CTX_SIZE % 16 == 0,
+static_assert(offsetof(Context, ss) + sizeof(word) == UK_CTX_SIZE && UK_CTX_SIZE % 16 == 0,
               "the CPU aligns RSP0 down to 16 bytes before pushing the frame");
 
 }  // namespace ukernel::x86

@@ -8,8 +8,8 @@
 // MR0..MR5=r8 r9 r10 r12 r13 r14. Once inlined, the array lives in registers.
 //
 // User memory layout the root task and the back-end's loader agree on (same in every address
-// space the root task builds): the IPC buffer of the space's thread at kUserIpcBuffer, the boot
-// info page at kUserBootInfo (root task only), the root task's stack below kRootStackTop, the
+// space the root task builds): the IPC buffer of the space's first thread at kUserIpcBuffer, the
+// boot info page at kUserBootInfo (root task only), the root task's stack below kRootStackTop, the
 // root image linked at kRootImageBase (src/arch/x86_64/user/user.ld).
 #pragma once
 
@@ -70,10 +70,14 @@ inline void user_trap(UserFrame& frame) {
   frame[9] = mr5;
 }
 
-// The calling thread's IPC buffer: by convention at kUserIpcBuffer in every address space (one
-// thread with an IPC buffer per address space; threads that share a space use registers only).
+// The calling thread's IPC buffer, wherever kThreadConfigure put it: the kernel loads the
+// thread's buffer address as its FS base and writes the same address into the buffer's `self`
+// word, so one load through FS finds it (any number of IPC-buffer threads per space). A thread
+// configured without a buffer has FS base 0: it must not call this.
 inline IpcBuffer* user_ipc_buffer() {
-  return reinterpret_cast<IpcBuffer*>(kUserIpcBuffer);
+  IpcBuffer* buffer;
+  asm("mov %%fs:%c1, %0" : "=r"(buffer) : "i"(offsetof(IpcBuffer, self)));
+  return buffer;
 }
 
 // User addresses are the program's own pointers.
