@@ -28,12 +28,6 @@ inline constexpr word kUserBootInfo = 0x10001000;
 inline constexpr word kRootStackTop = 0x20000000;
 inline constexpr std::size_t kRootStackPages = 8;
 
-// The stack pointer a thread's entry function expects on a stack that ends at `top`: AAPCS64
-// wants sp 16-byte aligned at every call, and the return address is in x30, not on the stack.
-inline constexpr word thread_entry_stack(word top) {
-  return top;
-}
-
 // kStatus, kCap, kInfo, kBadge, then the message registers (indexed by SysReg).
 struct UserFrame {
   word regs[4 + kUserMessageRegisters];

@@ -1,6 +1,9 @@
-// The x86-64 kernel scenario: a root task in ring 3 that tests the kernel core through
-// ukernel/syscall.hpp, printing one line per check; it returns the number of failed checks (its
-// kAbort code: 0 makes the image exit with success).
+// The kernel scenario of the bare-metal back-ends: a root task in user mode that tests the kernel
+// core through ukernel/syscall.hpp, printing one line per check; it returns the number of failed
+// checks (its kAbort code: 0 makes the image exit with success). The same source runs on every
+// back-end; what differs (the cycle counter, the faulting instructions, checks an architecture
+// cannot make) comes from arch_kit.hpp and fault_cases.hpp of the image's target
+// (targets/<arch>/user/), and a skipped check is printed as "skip: ..." with the reason.
 //
 // Threads and spaces: the root task (priority 255) builds a second address space with this
 // image's code and read-only data mapped read-only (the same frames, through copies of the root
@@ -11,12 +14,13 @@
 // touches only its stack: this image's data pages are not mapped there.
 #include <cstddef>
 
+#include <iterator>
+
+#include "arch_kit.hpp"
+#include "fault_cases.hpp"
 #include "log.hpp"
 #include "root_kit.hpp"
 #include "ukernel/syscall.hpp"
-
-extern "C" char fault_write_kernel[], fault_hlt[], fault_inb[], fault_inb_insn[], fault_divide[],
-    fault_divide_insn[], fault_bad_capability[], fault_undefined[], fault_breakpoint[];
 
 namespace ukernel {
 namespace {
@@ -36,7 +40,7 @@ constexpr unsigned kServerCNodeBits = 4;
 constexpr word kServerEndpoint = 1;
 constexpr word kServerNotification = 2;
 constexpr word kServerNotificationBadge = 0x8;
-constexpr word kBadCapabilityAddress = 100;  // fault_actions.S; outside the 16 slots
+static_assert(user::kBadCapabilityAddress >= word{1} << kServerCNodeBits);
 
 // Labels of requests to the echo server.
 constexpr word kEchoLabel = 1;
@@ -66,7 +70,7 @@ void server_main(word) {
 // Runs until suspended; only the timer takes the CPU from it.
 void spinner_main(word) {
   for (;;)
-    asm volatile("pause");
+    user::spin_hint();
 }
 
 // --- the root task ---------------------------------------------------------------------------
@@ -218,24 +222,18 @@ void capability_tests(word endpoint) {
          "the original survives revoke (try_send: kWouldBlock)");
 }
 
-word rdtsc() {
-  word low, high;
-  asm volatile("rdtsc" : "=a"(low), "=d"(high));
-  return (high << 32) | low;
-}
-
 // Round-robin: a thread of the root task's priority that never blocks gets the CPU when the
 // root task's timeslice runs out (a timer interrupt), which the root task sees as a gap in the
-// TSC while it spins.
+// cycle counter while it spins.
 void timer_tests(const SecondSpace& s) {
   word spinner =
       root.start_thread(spinner_main, 0, s.cnode, s.space, 0, 0, kMaxPriority, kSpinnerStackTop);
-  constexpr word kGapTicks = 100'000;  // 100 us at TCG's 1 GHz; one loop round is ~10
-  word start = rdtsc(), last = start;
+  const word gap_ticks = user::cycle_hz() / 10'000;  // 100 us; one loop round is far shorter
+  word start = user::cycle_count(), last = start;
   bool preempted = false;
-  while (spinner != 0 && !preempted && last - start < 100 * kGapTicks * 100) {
-    word now = rdtsc();
-    preempted = now - last > kGapTicks;
+  while (spinner != 0 && !preempted && last - start < user::cycle_hz()) {
+    word now = user::cycle_count();
+    preempted = now - last > gap_ticks;
     last = now;
   }
   report(root, preempted, "timer", "the timer preempts the root task for a peer thread");
@@ -243,18 +241,11 @@ void timer_tests(const SecondSpace& s) {
          "suspend the peer thread");
 }
 
-struct FaultCase {
-  std::string_view name;
-  const char* entry;  // where the thread restarts
-  const char* ip;     // the faulting instruction (nullptr: not checked)
-  FaultKind kind;
-  word address;  // kMemoryAccess: the data address; kCapability: the slot address; else 0
-};
-
 // Restarts the fault-test thread at `c.entry`, receives its fault message on the fault
 // endpoint and checks it.
-bool fault_ok(word thread, word fault_endpoint, const FaultCase& c) {
-  if (thread_restart(thread, word_address(c.entry), kFaultStackTop - 8, 0) != Error::kOk)
+bool fault_ok(word thread, word fault_endpoint, const user::FaultCase& c) {
+  if (thread_restart(thread, word_address(c.entry), user::entry_stack(kFaultStackTop), 0) !=
+      Error::kOk)
     return false;
   Message m = recv(fault_endpoint);
   Line line;
@@ -268,18 +259,12 @@ bool fault_ok(word thread, word fault_endpoint, const FaultCase& c) {
          (c.ip == nullptr || message_word(m, 2) == word_address(c.ip));
 }
 
-// The acceptance test: four faults of a ring-3 program, each reported to its supervisor (the
+// The acceptance test: four faults of a user-mode program, each reported to its supervisor (the
 // root task), which restarts it for the next; then the system must still serve IPC.
 void fault_tests(const SecondSpace& s, word fault_endpoint, word endpoint) {
-  const FaultCase acceptance[] = {
-      {"write to kernel memory", fault_write_kernel, fault_write_kernel, FaultKind::kMemoryAccess,
-       0xffffffff80100000},
-      {"hlt", fault_hlt, fault_hlt, FaultKind::kProtection, 0},
-      {"inb without an I/O port capability", fault_inb, fault_inb_insn, FaultKind::kProtection, 0},
-      {"divide by zero", fault_divide, fault_divide_insn, FaultKind::kArithmetic, 0},
-  };
+  static_assert(std::size(user::kAcceptanceFaults) == 4, "the acceptance test is four faults");
   unsigned reported = 0;
-  for (const FaultCase& c : acceptance) {
+  for (const user::FaultCase& c : user::kAcceptanceFaults) {
     bool ok = fault_ok(s.fault_thread, fault_endpoint, c);
     report(root, ok, "acceptance", c.name);
     if (ok) ++reported;
@@ -287,16 +272,17 @@ void fault_tests(const SecondSpace& s, word fault_endpoint, word endpoint) {
   report(root, reported == 4, "acceptance", "4 faults reported to the supervisor");
   report(root, echo_ok(endpoint, 6, 0) && echo_ok(endpoint, 7, 0), "acceptance",
          "the system keeps running (IPC after the faults)");
-
-  const FaultCase more[] = {
-      {"undefined instruction", fault_undefined, fault_undefined, FaultKind::kIllegalInstruction,
-       0},
-      {"breakpoint", fault_breakpoint, nullptr, FaultKind::kBreakpoint, 0},
-      {"bad capability address", fault_bad_capability, nullptr, FaultKind::kCapability,
-       kBadCapabilityAddress},
-  };
-  for (const FaultCase& c : more)
+  for (const user::FaultCase& c : user::kMoreFaults)
     report(root, fault_ok(s.fault_thread, fault_endpoint, c), "faults", c.name);
+}
+
+// Checks this architecture cannot make, each with the reason (not counted as checks).
+void report_skipped() {
+  for (const user::SkippedCheck& skip : user::kSkippedChecks) {
+    Line line;
+    line << "skip: " << skip.group << ": " << skip.what << " (" << skip.why << ")";
+    line.end();
+  }
 }
 
 }  // namespace
@@ -306,7 +292,7 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
   using namespace ukernel;
   root.init(boot_info_address);
   Line banner;
-  banner << "scenario: root task in ring 3, " << root.info->untyped_count << " untyped blocks";
+  banner << "scenario: root task in user mode, " << root.info->untyped_count << " untyped blocks";
   banner.end();
 
   word endpoint = root.make(ObjectType::kEndpoint);
@@ -323,6 +309,7 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
     timer_tests(second);
     fault_tests(second, fault_endpoint, endpoint);
   }
+  report_skipped();
   Line line;
   line << "scenario: " << (root.checks - root.failures) << " of " << root.checks
        << " checks passed";

@@ -1,4 +1,4 @@
-// Console output for the x86-64 user programs (scenario and bench root tasks): text and numbers
+// Console output for the bare-metal user programs (scenario and bench root tasks): text and numbers
 // through kDebugWrite, one line per call so that a line is never split by other output.
 #pragma once
 

@@ -1,13 +1,15 @@
-// What the x86-64 root tasks (scenario, bench) need to build a system: slots, objects, and a
-// second address space that runs code of the root image.
+// What the bare-metal root tasks (scenario, bench) need to build a system: slots, objects, and a
+// second address space that runs code of the root image. Architecture-neutral: what differs per
+// architecture comes from arch_kit.hpp of the image's target (targets/<arch>/user/).
 //
 // The root image's pages: the boot gives the root task one frame capability per page of its
 // image (code, read-only data, data, then the stack), in the slots just below first_free_slot
-// (src/arch/x86_64/root_task.cpp). A second space maps copies of the code and read-only data
+// (src/arch/<arch>/root_task.cpp). A second space maps copies of the code and read-only data
 // frames read-only at the same addresses, so functions of this image run there, as long as they
 // touch only their stack and their IPC buffer: the image's data pages are not mapped there.
 #pragma once
 
+#include "arch_kit.hpp"
 #include "ukernel/syscall.hpp"
 
 extern "C" char __user_image_start[], __user_readonly_end[], __user_image_end[];
@@ -88,9 +90,8 @@ struct RootKit {
         thread_set_priority(thread, priority) != Error::kOk) {
       return 0;
     }
-    // The entry sees the stack as if called: rsp + 8 is 16-byte aligned.
     word ip = reinterpret_cast<word>(reinterpret_cast<void*>(entry));
-    return thread_restart(thread, ip, stack_top - 8, arg) == Error::kOk ? thread : 0;
+    return thread_restart(thread, ip, user::entry_stack(stack_top), arg) == Error::kOk ? thread : 0;
   }
 };
 

@@ -1,0 +1,31 @@
+// What the shared root-task sources (targets/common/user/) need from AArch64 beyond
+// <arch/user.hpp>: the entry stack of a new thread, a cycle counter, a spin-loop hint.
+#pragma once
+
+#include "ukernel/abi.hpp"
+
+namespace ukernel::user {
+
+// The stack pointer a thread's entry function expects on a stack ending at `top`: AAPCS64 wants
+// sp 16-byte aligned at a call, and the return address is in x30, not on the stack.
+constexpr word entry_stack(word top) {
+  return top;
+}
+
+// The generic timer's virtual count, which the kernel lets EL0 read (CNTKCTL_EL1.EL0VCTEN).
+inline word cycle_count() {
+  word count;
+  asm volatile("isb; mrs %0, cntvct_el0" : "=r"(count));
+  return count;
+}
+inline word cycle_hz() {
+  word hz;
+  asm("mrs %0, cntfrq_el0" : "=r"(hz));
+  return hz;
+}
+
+inline void spin_hint() {
+  asm volatile("yield");
+}
+
+}  // namespace ukernel::user
