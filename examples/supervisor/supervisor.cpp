@@ -21,8 +21,8 @@ namespace {
 constexpr std::uint64_t kTickNs = 10'000'000;  // 10 ms
 constexpr unsigned kPingEveryTicks = 10;       // ping every server every 100 ms
 constexpr std::uint64_t kPingTimeoutNs = 50'000'000;
-constexpr word kTickerPriority = 254;
-constexpr word kWorkerPriority = 253;
+constexpr word kTickerPriority = 250;  // the helpers share a priority (see system.hpp)
+constexpr word kWorkerPriority = 250;
 constexpr std::size_t kNobody = ~std::size_t{0};
 // Bits of the supervisor's and its helpers' notifications.
 constexpr word kTickBit = 1;
@@ -310,9 +310,13 @@ void run(word boot_info, ImageLoader loader) {
   Supervisor supervisor(boot);
   supervisor.prepare();
   // The name service first: everyone else registers with it.
-  if (!boot.start(kNamesIndex)) return;
-  for (std::size_t i = 0; i < kServerCount; ++i) {
-    if (i != kNamesIndex && !kSystem.servers[i].root && !boot.start(i)) return;
+  bool started = boot.start(kNamesIndex);
+  for (std::size_t i = 0; started && i < kServerCount; ++i) {
+    if (i != kNamesIndex && !kSystem.servers[i].root) started = boot.start(i);
+  }
+  if (!started) {
+    ukernel::log("system: boot failed");
+    return;
   }
   if (boot.spawn(reinterpret_cast<word>(&ticker), 0, kTickerPriority) == 0 ||
       boot.spawn(reinterpret_cast<word>(&worker), 0, kWorkerPriority) == 0) {

@@ -18,20 +18,23 @@ using ukernel::word;
 
 inline constexpr ukernel::word kConsoleRingsAddress = 0x20000000;
 
+// Servers share priorities on purpose (timer and console, hello and the shell): the hosted
+// tests' random preemption then really interleaves them.
+
 inline constexpr sysdesc::System<6, 1> kSystem{
     .servers = {{
         // The root task: boots everything from this description, then supervises it.
         {.name = "supervisor", .priority = 255, .root = true},
         {.name = "names", .priority = 200},
         {.name = "timer",
-         .priority = 190,
+         .priority = 180,
          .grants = {Platform::timer_device(), Platform::timer_irq()}},
         {.name = "console",
          .priority = 180,
          .grants = {Platform::console_uart(), Platform::console_irq(),
                     notify("input-ready", "shell"),
                     shared("rings", "console-rings", kConsoleRingsAddress)}},
-        {.name = "hello", .priority = 100},
+        {.name = "hello", .priority = 50},
         {.name = "shell",
          .priority = 50,
          .grants = {shared("rings", "console-rings", kConsoleRingsAddress)}},

@@ -1,0 +1,89 @@
+// The system description's checks: the real description passes on its back-end, and every
+// kind of mistake is found, with its message, naming the entry (Microkit-style: each bad
+// input paired with its error).
+#include <catch2/catch.hpp>
+
+#include "system.hpp"
+
+using namespace sysdesc;
+
+namespace {
+
+struct Bare {  // an x86-like platform: I/O ports and MMIO, no simulated devices
+  static constexpr bool kHasIoPorts = true;
+  static constexpr bool kHasMmio = true;
+  static constexpr bool kHasDevices = false;
+  static constexpr unsigned kIrqLines = 24;
+};
+using Hosted = system_example::Platform;
+
+constexpr Server kRoot{.name = "supervisor", .priority = 255, .root = true};
+
+template <class P>
+constexpr Finding check_one(Server server) {
+  return check<P>(System<2, 1>{.servers = {{kRoot, server}}, .regions = {{{.name = "ring"}}}});
+}
+
+static_assert(check<Hosted>(system_example::kSystem).ok());
+static_assert(
+    check_one<Bare>({.name = "uart", .priority = 9, .grants = {io_ports("io", 1, 8)}}).ok());
+static_assert(check_one<Hosted>({.name = "uart", .priority = 9, .grants = {io_ports("io", 1, 8)}})
+                  .problem == Problem::kIoPortsUnsupported);
+
+struct Case {
+  const char* what;
+  Finding finding;
+  Problem problem;
+  std::size_t grant;
+};
+
+}  // namespace
+
+TEST_CASE("every mistake in a description is found and named") {
+  const Case cases[] = {
+      {"no name", check_one<Bare>({.name = "", .priority = 1}), Problem::kEmptyName, 0},
+      {"long name",
+       check_one<Bare>({.name = "a-name-that-is-longer-than-thirty-two", .priority = 1}),
+       Problem::kNameTooLong, 0},
+      {"duplicate name", check_one<Bare>({.name = "supervisor", .priority = 1}),
+       Problem::kDuplicateName, 0},
+      {"priority", check_one<Bare>({.name = "s", .priority = 255}), Problem::kPriorityAboveRoot, 0},
+      {"irq range", check_one<Bare>({.name = "s", .priority = 1, .grants = {irq("i", 24)}}),
+       Problem::kIrqOutOfRange, 0},
+      {"irq twice",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {irq("a", 3), irq("b", 3)}}),
+       Problem::kIrqTwice, 1},
+      {"io ports on hosted",
+       check_one<Hosted>({.name = "s", .priority = 1, .grants = {io_ports("io", 0x3f8, 8)}}),
+       Problem::kIoPortsUnsupported, 0},
+      {"mmio on hosted",
+       check_one<Hosted>({.name = "s", .priority = 1, .grants = {mmio("m", 0xfee00000, 4096)}}),
+       Problem::kMmioUnsupported, 0},
+      {"devices on bare metal",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {device("d", 0)}}),
+       Problem::kDevicesUnsupported, 0},
+      {"unknown server",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {notify("n", "nobody")}}),
+       Problem::kUnknownServer, 0},
+      {"unknown region",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {shared("r", "nowhere", 0)}}),
+       Problem::kUnknownRegion, 0},
+      {"duplicate role",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {irq("a", 1), irq("a", 2)}}),
+       Problem::kDuplicateRole, 1},
+      {"unaligned",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {shared("r", "ring", 0x1234)}}),
+       Problem::kUnalignedAddress, 0},
+      {"empty memory", check_one<Bare>({.name = "s", .priority = 1, .grants = {memory("heap", 0)}}),
+       Problem::kEmptyMemory, 0},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what << ": " << problem_text(c.finding.problem));
+    CHECK(c.finding.problem == c.problem);
+    CHECK(c.finding.server == 1);
+    CHECK(c.finding.grant == c.grant);
+    CHECK(problem_text(c.problem) != problem_text(Problem::kNone));
+  }
+  System<1, 0> rootless{.servers = {{{.name = "s", .priority = 1}}}, .regions = {}};
+  CHECK(check<Bare>(rootless).problem == Problem::kNotOneRoot);
+}
