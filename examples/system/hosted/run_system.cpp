@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -59,6 +60,14 @@ struct Images {
   }
 };
 
+termios g_saved_terminal{};
+
+// Ctrl-C (the terminal still sends signals): leave the terminal as it was found.
+void restore_terminal_and_exit(int signal) {
+  tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_terminal);
+  _exit(128 + signal);
+}
+
 ukernel::hosted::SimulationConfig config_for(const RunOptions& options) {
   return {.seed = options.seed, .preempt_one_in = options.preempt_one_in};
 }
@@ -91,10 +100,11 @@ int run_interactive(const RunOptions& options) {
   ukernel::hosted::reset_devices();
   ukernel::hosted::console_echo(true);
   // The shell edits lines itself: the terminal passes keys through unechoed.
-  termios saved{};
-  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &g_saved_terminal) == 0;
   if (tty) {
-    termios raw = saved;
+    std::signal(SIGINT, restore_terminal_and_exit);
+    std::signal(SIGTERM, restore_terminal_and_exit);
+    termios raw = g_saved_terminal;
     raw.c_lflag &= ~tcflag_t(ICANON | ECHO);
     raw.c_cc[VMIN] = 1;
     raw.c_cc[VTIME] = 0;
@@ -118,9 +128,11 @@ int run_interactive(const RunOptions& options) {
         if (poll(&in, 1, wait_ms) > 0) {
           char buffer[256];
           ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
-          if (n > 0) {
-            ukernel::hosted::console_input(std::string_view(buffer, std::size_t(n)), sim.now_ns());
-          } else {
+          // On a terminal in raw mode, Ctrl-D arrives as a byte: it ends the input.
+          std::string_view typed(buffer, n > 0 ? std::size_t(n) : 0);
+          std::size_t end_of_input = tty ? typed.find('\x04') : std::string_view::npos;
+          ukernel::hosted::console_input(typed.substr(0, end_of_input), sim.now_ns());
+          if (n <= 0 || end_of_input != std::string_view::npos) {
             open = false;
             ukernel::hosted::console_close_input(sim.now_ns());
             stop_at = limit + kStopAfterInputNs;  // let the last command finish
@@ -133,7 +145,7 @@ int run_interactive(const RunOptions& options) {
     }
     (void)ukernel::hosted::console_transcript();
   }
-  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_terminal);
   std::fputs("\n", stdout);
   return 0;
 }
