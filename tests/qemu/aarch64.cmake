@@ -41,7 +41,7 @@ ukernel_qemu_aarch64_test(qemu.aarch64.boot_smoke ${UKERNEL_AARCH64_IMAGES}/boot
 ukernel_qemu_aarch64_test(qemu.aarch64.kernel_panic ${UKERNEL_AARCH64_IMAGES}/panic-smoke.elf
   STATUS 65
   EXPECT
-    "PANIC: EL1 exception: synchronous ESR=0x96000045 EC=0x25 FAR=0xffff000080000000"
+    "PANIC: EL1 exception: synchronous ESR=0x9600004f EC=0x25 FAR=0xffff0000402"
     "backtrace")
 
 # The kernel core on AArch64, driven by the EL0 root task shared with x86-64

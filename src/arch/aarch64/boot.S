@@ -5,10 +5,13 @@
 // linked (high) addresses, installs the exception vectors and calls aarch64_boot() (init.cpp).
 //
 // Translation (docs/aarch64.md): 48-bit virtual addresses, 4 KiB granule, four levels.
-// TTBR1 maps physical [0, 2 GiB) at UK_KERNEL_BASE + paddr with two 1 GiB blocks: devices
-// (Device-nGnRnE, never executable) below RAM, then normal write-back memory for RAM (EL1 only,
-// never executable at EL0). During the switch TTBR0 maps the same blocks at their physical
-// addresses; afterwards it holds an empty table until a user space is activated.
+// TTBR1 maps physical [0, 2 GiB) at UK_KERNEL_BASE + paddr: the first GiB (devices) as one
+// Device-nGnRnE block, never executable; the second (RAM) in 2 MiB blocks of normal write-back
+// memory, read-write and never executable, except the image window (kImageTables * 2 MiB from
+// 0x40200000), mapped page by page with the rights of each part of the image: text read-only and
+// executable at EL1, rodata read-only, everything else read-write. Nothing is accessible from
+// EL0. During the switch TTBR0 maps the same tables at their physical addresses; afterwards it
+// holds an empty table until a user space is activated.
 #include "arch/aarch64_layout.h"
 
 // MAIR_EL1: attribute 0 = normal memory, write-back read/write-allocate; 1 = Device-nGnRnE.
@@ -22,10 +25,18 @@
 // traps (nTWI = 0), as do EL0 writes to DAIF (UMA = 0) and cache maintenance (UCI = 0).
 #define SCTLR_VALUE (0x30d00800 | (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 12) | \
                      (1 << 15) | (1 << 18))
-// Block descriptors: valid block, AttrIndx, AF, and for RAM inner shareable + UXN; for devices
-// PXN + UXN. AP = 00: EL1 read/write, no EL0 access.
+// Descriptors: block (01) or page (11), AttrIndx, inner shareable (RAM), AF, AP[2] read-only,
+// PXN and UXN. AP[1] = 0 everywhere: no EL0 access.
 #define BLOCK_DEVICE ((1 << 0) | (1 << 2) | (1 << 10) | (3 << 53))
-#define BLOCK_NORMAL ((1 << 0) | (0 << 2) | (3 << 8) | (1 << 10) | (1 << 54))
+#define NEVER_EXECUTE (3 << 53)
+#define READ_ONLY (1 << 7)
+#define BLOCK_RAM ((1 << 0) | (3 << 8) | (1 << 10) | NEVER_EXECUTE)
+#define PAGE_RAM ((3 << 0) | (3 << 8) | (1 << 10))
+#define PAGE_DATA (PAGE_RAM | NEVER_EXECUTE)
+#define PAGE_TEXT (PAGE_RAM | READ_ONLY | (1 << 54))
+#define PAGE_RODATA (PAGE_RAM | READ_ONLY | NEVER_EXECUTE)
+#define IMAGE_BASE 0x40200000
+#define IMAGE_TABLES 4 /* the image window: 8 MiB (linker.ld checks the image fits) */
 
         .section .text.boot, "ax"
         .globl _start
@@ -41,15 +52,57 @@ _start:
         stp xzr, xzr, [x0], #16
         b 1b
 2:
-        // boot_l0[0] -> boot_l1; boot_l1[0] = devices at 0, boot_l1[1] = RAM at 1 GiB.
+        // boot_l0[0] -> boot_l1; boot_l1[0] = devices at 0, boot_l1[1] -> boot_l2 (RAM).
         adrp x0, boot_l0
         adrp x1, boot_l1
         orr x2, x1, #3
         str x2, [x0]
         ldr x2, =BLOCK_DEVICE
         str x2, [x1]
-        ldr x2, =(BLOCK_NORMAL | 0x40000000)
-        str x2, [x1, #8]
+        adrp x2, boot_l2
+        orr x3, x2, #3
+        str x3, [x1, #8]
+        // boot_l2: 2 MiB blocks of RAM, read-write, never executable...
+        ldr x3, =(BLOCK_RAM | 0x40000000)
+        mov x4, #0
+1:      str x3, [x2, x4, lsl #3]
+        add x3, x3, #0x200000
+        add x4, x4, #1
+        cmp x4, #512
+        b.lo 1b
+        // ... except the image window, entries 1 .. IMAGE_TABLES -> the boot_l3 tables,
+        adrp x5, boot_l3
+        mov x4, #1
+2:      orr x3, x5, #3
+        str x3, [x2, x4, lsl #3]
+        add x5, x5, #4096
+        add x4, x4, #1
+        cmp x4, #(1 + IMAGE_TABLES)
+        b.lo 2b
+        // which map it page by page: text (from IMAGE_BASE to __text_end) read-only and
+        // executable, [__rodata_start, __data_start) read-only, the rest read-write.
+        adrp x5, boot_l3
+        adrp x6, __text_end
+        add x6, x6, :lo12:__text_end
+        adrp x7, __rodata_start
+        adrp x8, __data_start
+        ldr x4, =IMAGE_BASE
+        ldr x9, =(IMAGE_BASE + IMAGE_TABLES * 0x200000)
+3:      ldr x3, =PAGE_DATA
+        cmp x4, x6
+        b.hs 4f
+        ldr x3, =PAGE_TEXT
+        b 5f
+4:      cmp x4, x7
+        b.lo 5f
+        cmp x4, x8
+        b.hs 5f
+        ldr x3, =PAGE_RODATA
+5:      orr x3, x3, x4
+        str x3, [x5], #8
+        add x4, x4, #4096
+        cmp x4, x9
+        b.lo 3b
         dsb sy
 
         ldr x2, =MAIR_VALUE
@@ -99,6 +152,10 @@ boot_l0:
         .space 4096
 boot_l1:
         .space 4096
+boot_l2:
+        .space 4096
+boot_l3:
+        .space 4096 * IMAGE_TABLES
 aarch64_empty_table:
         .space 4096
         .balign 16

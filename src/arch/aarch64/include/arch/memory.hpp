@@ -14,9 +14,8 @@
 namespace ukernel::aarch64 {
 
 inline constexpr word kPageSize = 4096;
-// Physical [0, kDirectMapSize) is mapped at UK_KERNEL_BASE + paddr (boot.S: 1 GiB blocks of
-// device memory below RAM, normal memory from kRamBase).
-inline constexpr word kDirectMapSize = word{4} << 30;
+// Physical [0, 2 GiB) is mapped at UK_KERNEL_BASE + paddr (boot.S): device memory below
+// kRamBase, then 1 GiB of RAM (the kernel image with per-part rights, the rest read-write).
 inline constexpr word kRamBase = 0x40000000;
 
 inline void* physical_to_virtual(word paddr) {
