@@ -36,6 +36,19 @@ bool is_user_page(word vaddr) {
   return vaddr < kUserEnd && (vaddr & (kPageSize - 1)) == 0;
 }
 
+// A page about to become executable at EL0 was written through the data side (the root image
+// loader, or a thread through another mapping): clean it from the data cache to the point of
+// unification and drop stale instructions, as the architecture requires before executing it.
+void make_executable(word paddr) {
+  word line = word{4} << ((UK_READ_SYSREG(ctr_el0) >> 16) & 0xf);  // DminLine, in bytes
+  auto begin = reinterpret_cast<word>(physical_to_virtual(paddr));
+  for (word p = begin; p < begin + kPageSize; p += line)
+    asm volatile("dc cvau, %0" ::"r"(p) : "memory");
+  dsb_ish();
+  asm volatile("ic ialluis" ::: "memory");
+  dsb_ish();
+}
+
 }  // namespace
 
 word empty_table() {
@@ -84,7 +97,9 @@ bool PageTable::map(word vaddr, word paddr, Rights rights) {
   if (entry == nullptr || (*entry & desc::kValid) != 0) return false;
   word flags = desc::kValid | desc::kTableOrPage | desc::kUser | desc::kInnerShareable |
                desc::kAccessed | desc::kNotGlobal | desc::kPrivilegedNoExecute;
-  flags |= has_rights(rights, Rights::kWrite) ? desc::kUserNoExecute : desc::kReadOnly;
+  bool writable = has_rights(rights, Rights::kWrite);
+  flags |= writable ? desc::kUserNoExecute : desc::kReadOnly;
+  if (!writable) make_executable(paddr);
   *entry = (paddr & desc::kAddressMask) | flags;
   dsb_ishst();  // the walker sees the entry before the thread next runs
   return true;
