@@ -22,7 +22,8 @@ constexpr std::size_t kMaxLine = 120;
 constexpr unsigned kBenchCalls = 1000;
 constexpr std::string_view kPrompt = "uk> ";
 constexpr std::string_view kCommands =
-    "commands: help, ps, echo ARGS, uptime, sleep MS, crash SERVER, kill SERVER, bench ipc";
+    "commands: help, ps, echo ARGS, uptime, sleep MS, crash SERVER, hang SERVER, kill SERVER, "
+    "bench ipc";
 
 struct ShellProtocol {
   using Methods = rpc::Methods<>;  // the shell serves only the control protocol
@@ -125,6 +126,8 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
       sleep(argument);
     } else if (command == "crash") {
       crash(argument);
+    } else if (command == "hang") {
+      hang(argument);
     } else if (command == "kill") {
       kill(argument);
     } else if (command == "bench" && argument == "ipc") {
@@ -211,6 +214,31 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
       print("crash: {} crashed\n", name);
     } else {
       print("crash: {} did not crash (error {})\n", name, word(crashed.error()));
+    }
+  }
+
+  // The server stops answering; the supervisor's ping watchdog restarts it, which cancels
+  // this call.
+  void hang(std::string_view name) {
+    std::size_t index = server_named("hang", name);
+    if (index == kSystem.kNotFound) return;
+    if (index == kSupervisorIndex || index == kShellIndex || index == kTimerIndex) {
+      // The shell cannot wait for itself, and the watchdog's clock is the timer.
+      print("hang: not {}: the watchdog could not see it\n", name);
+      return;
+    }
+    rpc::Result<void> hung = Error::kNotFound;
+    if (index == kNamesIndex) {
+      hung = rpc::Client<Control>(kNamesSlot).call<Control::Hang>();
+    } else {
+      names::NamedClient<Control> target(runtime_.names(), names::Name(name), kSelfCNodeSlot,
+                                         target_slot_);
+      hung = target.call<Control::Hang>();
+    }
+    if (hung.error() == Error::kCancelled) {
+      print("hang: {} stopped answering and was restarted\n", name);
+    } else {
+      print("hang: {} did not hang (error {})\n", name, word(hung.error()));
     }
   }
 

@@ -3,6 +3,7 @@
 
 #include <atomic>
 
+#include <fmt/format.h>
 #include "supervisor/protocol.hpp"
 #include "supervisor/restart_policy.hpp"
 #include "system/control.hpp"
@@ -133,8 +134,8 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
       bool answer = false;
       Message reply;
       if (request.label() == ukernel::kFaultLabel) {
-        auto kind = ukernel::FaultKind(request.words[0]);
-        on_failure(request.badge, fault_name(kind), request.words[1], request.words[2]);
+        on_failure(request.badge, Failure{ukernel::FaultKind(request.words[0]), request.words[1],
+                                          request.words[2]});
       } else if (request.label() == ukernel::kNotificationLabel) {
         if ((request.badge & kTickBit) != 0) on_tick();
       } else if (request.label() == Protocol::WaitUp::kId && !up_) {
@@ -209,22 +210,35 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
 
   // Server `index` faulted or stopped answering: restart it (now or after its backoff), or
   // mark it failed. Logs one line.
-  void on_failure(word index, const char* what, word address, word ip) {
+  struct Failure {
+    ukernel::FaultKind kind = ukernel::FaultKind(0);  // 0: stopped answering pings
+    word address = 0;
+    word ip = 0;
+  };
+
+  void on_failure(word index, Failure failure) {
     if (index >= kServerCount || kSystem.servers[index].root) return;
     State state = g.states[index];
     if (state != State::kRunning && state != State::kStarting) return;  // already handled
     std::string_view name = kSystem.servers[index].name;
+    char text[96];
+    std::size_t n = failure.kind == ukernel::FaultKind(0)
+                        ? fmt::format_to_n(text, sizeof text, "stopped answering pings").size
+                        : fmt::format_to_n(text, sizeof text, "faulted: {} at {:#x} (ip {:#x})",
+                                           fault_name(failure.kind), failure.address, failure.ip)
+                              .size;
+    std::string_view what(text, n < sizeof text ? n : sizeof text);
     auto delay = history_[index].on_failure(g.now_ns, policy_);
     if (!delay) {
-      ukernel::log("supervisor: {} {} at {:#x} (ip {:#x}); {} restarts in {} s: failed", name, what,
-                   address, ip, policy_.max_restarts, policy_.window_ns / 1'000'000'000);
+      ukernel::log("supervisor: {} {}; {} restarts in {} s: failed", name, what,
+                   policy_.max_restarts, policy_.window_ns / 1'000'000'000);
       stop(index, State::kFailed);
       return;
     }
     // The timer cannot wait for itself: it restarts at once.
     if (index == kTimerIndex) *delay = 0;
-    ukernel::log("supervisor: {} {} at {:#x} (ip {:#x}); restart {} in {} ms", name, what, address,
-                 ip, history_[index].restarts(), *delay / 1'000'000);
+    ukernel::log("supervisor: {} {}; restart {} in {} ms", name, what, history_[index].restarts(),
+                 *delay / 1'000'000);
     g.states[index] = State::kRestarting;
     restart_at_[index] = g.now_ns + *delay;
     if (*delay == 0) restart(index);
@@ -268,7 +282,7 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
     std::size_t pinged = g.pinging;
     if (pinged != kNobody && g.states[pinged] == State::kRunning &&
         now - g.ping_since_ns >= kPingTimeoutNs) {
-      on_failure(pinged, "stopped answering pings", 0, 0);
+      on_failure(pinged, Failure{});
     }
     if (++ticks_ % kPingEveryTicks == 0) {
       g.ping_round = true;

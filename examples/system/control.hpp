@@ -2,7 +2,7 @@
 // (the supervisor restarts a server that stops answering) and a deliberate crash for tests.
 #pragma once
 
-#include "system.hpp"
+#include "layout.hpp"
 #include "ukernel/rpc.hpp"
 
 namespace system_example {
@@ -15,9 +15,14 @@ struct Control {
   // Faults with a null-pointer dereference in the server's own code. Accepted only from the
   // shell and the supervisor (badge 0); others get kInsufficientRights.
   using Crash = rpc::Method<0x101, void()>;
-  using Methods = rpc::Methods<Ping, Crash>;
+  // Stops answering anything, for good: the supervisor's ping watchdog must notice. Accepted
+  // as Crash is.
+  using Hang = rpc::Method<0x102, void()>;
+  using Methods = rpc::Methods<Ping, Crash, Hang>;
 
-  static constexpr bool owns(word label) { return label == Ping::kId || label == Crash::kId; }
+  static constexpr bool owns(word label) {
+    return label == Ping::kId || label == Crash::kId || label == Hang::kId;
+  }
 };
 
 // A real null-pointer dereference. The pointer is read from memory (the compiler cannot turn
@@ -32,13 +37,18 @@ class ControlServer : public rpc::Server<ControlServer, Control> {
  public:
   rpc::Result<word> handle(Control::Ping) { return ++pings_; }
   rpc::Result<void> handle(Control::Crash) {
-    if (badge() != kShellIndex && badge() != kSupervisorIndex)
-      return ukernel::Error::kInsufficientRights;
+    if (!trusted()) return ukernel::Error::kInsufficientRights;
     crash_now();
     return {};
   }
+  rpc::Result<void> handle(Control::Hang) {
+    if (!trusted()) return ukernel::Error::kInsufficientRights;
+    for (;;)
+      (void)ukernel::wait(kNotificationSlot);  // takes every signal, answers nothing
+  }
 
  private:
+  bool trusted() const { return badge() == kShellIndex || badge() == kSupervisorIndex; }
   word pings_ = 0;
 };
 
