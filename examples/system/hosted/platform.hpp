@@ -4,6 +4,7 @@
 // path, so the description itself never tests which back-end it is built for.
 #pragma once
 
+#include "arch/machine.hpp"
 #include "description.hpp"
 #include "ukernel/hosted/devices.hpp"
 
@@ -14,7 +15,7 @@ struct Platform {
   static constexpr bool kHasIoPorts = false;
   static constexpr bool kHasMmio = false;
   static constexpr bool kHasDevices = true;
-  static constexpr unsigned kIrqLines = 32;
+  static constexpr unsigned kIrqLines = ukernel::arch::Machine::kIrqLines;
 
   // The console UART and its interrupt line.
   static constexpr sysdesc::Grant console_uart() {
