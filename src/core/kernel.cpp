@@ -221,7 +221,7 @@ bool boot(const BootConfig& config) {
     Slot& s = *root.slot(slot_index++);
     Cap frame;
     frame.type = ObjectType::kFrame;
-    frame.rights = Rights::kRead | Rights::kWrite;
+    frame.rights = m.rights;  // a read-only page (code, boot modules) stays read-only
     frame.size_bits = std::uint8_t(m.size_bits);
     frame.object = m.paddr;
     slot_insert(s, frame, nullptr);

@@ -134,7 +134,9 @@ struct MemoryRegion {
   word size;
 };
 
-// Memory the root task's image occupies (not part of any region), mapped into its space.
+// Memory the root task's image occupies (not part of any region), mapped into its space. The
+// root task gets a frame capability for each, with `rights` (so it cannot map a read-only page,
+// such as the image's boot modules, writable anywhere).
 struct RootMapping {
   word vaddr;
   word paddr;

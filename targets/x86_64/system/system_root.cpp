@@ -137,6 +137,11 @@ extern "C" word user_main(word boot_info_address) {
   }
   for (std::size_t i = 0; i < archive.count(); ++i)
     log("system: module {}: {} bytes", archive.module(i).name, archive.module(i).size);
+  // The modules' frame capabilities follow the untyped ones; they carry only the read right.
+  word module_frame = kFirstUntypedSlot + root.info->untyped_count;
+  check(map_frame(kRootAddressSpaceSlot, module_frame, 0x50000000,
+                  Rights::kRead | Rights::kWrite) == Error::kInsufficientRights,
+        "system: a boot module frame cannot be mapped writable");
   check_ipc_buffers(root);
   run_system(root, archive);
   log("system: {} of {} checks passed", g_checks - g_failures, g_checks);
