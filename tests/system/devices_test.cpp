@@ -1,0 +1,80 @@
+// The hosted console UART and timer: input becomes readable at its virtual time and raises the
+// console's line; a programmed deadline raises the timer's line then, and a new one replaces
+// it; the transcript keeps the kernel console's lines in order with the UART's output.
+#include <catch2/catch.hpp>
+
+#include "support/root_kit.hpp"
+#include "ukernel/hosted/devices.hpp"
+
+using namespace ukernel;
+using hosted::ConsoleRegister;
+using hosted::Device;
+using hosted::TimerRegister;
+
+namespace {
+
+struct Observed {
+  word status_before = 0;
+  word status_after = 0;
+  std::string read;
+  word closed_status = 0;
+  std::uint64_t input_woke_at = 0;
+  std::uint64_t timer_woke_at = 0;
+} g;
+
+word console(ConsoleRegister r) {
+  return hosted::device_read(Device::kConsole, word(r));
+}
+
+void root(word info) {
+  test::RootKit kit(info);
+  word notification = kit.make(ObjectType::kNotification);
+  word input_bit = kit.mint(notification, Rights::kWrite, 1);
+  word timer_bit = kit.mint(notification, Rights::kWrite, 2);
+  word uart_irq = kit.slot();
+  word timer_irq = kit.slot();
+  if (irq_control_get(kIrqControlSlot, hosted::kConsoleIrqLine, kRootCNodeSlot, uart_irq) !=
+          Error::kOk ||
+      irq_control_get(kIrqControlSlot, hosted::kTimerIrqLine, kRootCNodeSlot, timer_irq) !=
+          Error::kOk ||
+      irq_set_notification(uart_irq, input_bit) != Error::kOk ||
+      irq_set_notification(timer_irq, timer_bit) != Error::kOk)
+    return;
+  g.status_before = console(ConsoleRegister::kStatus);
+  (void)wait(notification);  // the input at 5 ms
+  g.input_woke_at = hosted::device_read(Device::kTimer, word(TimerRegister::kNow));
+  g.status_after = console(ConsoleRegister::kStatus);
+  while ((console(ConsoleRegister::kStatus) & hosted::kInputReady) != 0)
+    g.read += char(console(ConsoleRegister::kData));
+  (void)irq_ack(uart_irq);
+  (void)debug_write("kernel line\n");
+  for (char c : std::string_view("uart line\n"))
+    hosted::device_write(Device::kConsole, word(ConsoleRegister::kData), word(c));
+  std::uint64_t now = hosted::device_read(Device::kTimer, word(TimerRegister::kNow));
+  hosted::device_write(Device::kTimer, word(TimerRegister::kDeadline), now + 1'000'000);
+  hosted::device_write(Device::kTimer, word(TimerRegister::kDeadline), now + 2'000'000);
+  Message bits = wait(notification);
+  g.timer_woke_at = (bits.badge & 2) ? hosted::device_read(Device::kTimer, 0) : 0;
+  (void)irq_ack(timer_irq);
+  (void)wait(notification);  // input closes at 20 ms
+  g.closed_status = console(ConsoleRegister::kStatus);
+}
+
+}  // namespace
+
+TEST_CASE("the hosted UART and timer raise their lines at virtual times") {
+  g = Observed{};
+  hosted::reset_devices();
+  hosted::Simulation sim;
+  hosted::console_input("ab", 5'000'000);
+  hosted::console_close_input(20'000'000);
+  REQUIRE(sim.run(root) == hosted::RunResult::kIdle);
+  CHECK(g.status_before == 0);
+  CHECK(g.input_woke_at >= 5'000'000);
+  CHECK(g.status_after == hosted::kInputReady);
+  CHECK(g.read == "ab");
+  CHECK(g.timer_woke_at >= g.input_woke_at + 2'000'000);  // the second deadline replaced the first
+  CHECK(g.closed_status == hosted::kInputClosed);
+  // (then the kernel's line about the root task returning)
+  CHECK(hosted::console_transcript().rfind("kernel line\nuart line\n[kernel]", 0) == 0);
+}
