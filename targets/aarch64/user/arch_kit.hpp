@@ -1,5 +1,6 @@
 // What the shared root-task sources (targets/common/user/) need from AArch64 beyond
-// <arch/user.hpp>: the entry stack of a new thread, a cycle counter, a spin-loop hint.
+// <arch/user.hpp>: the entry stack of a new thread, a cycle counter, a calibration loop,
+// a spin-loop hint.
 #pragma once
 
 #include "ukernel/abi.hpp"
@@ -22,6 +23,11 @@ inline word cycle_hz() {
   word hz;
   asm("mrs %0, cntfrq_el0" : "=r"(hz));
   return hz;
+}
+
+// Runs a loop of exactly two instructions per iteration (the benchmark's calibration).
+inline void count_down(word iterations) {
+  asm volatile("1: subs %0, %0, #1; b.ne 1b" : "+r"(iterations)::"cc");
 }
 
 inline void spin_hint() {

@@ -1,12 +1,14 @@
-// The x86-64 IPC benchmark: a root task that calls an echo server in a second address space and
-// measures, from the client, the guest instructions per round trip.
+// The IPC benchmark of the bare-metal back-ends: a root task that calls an echo server in a
+// second address space and measures, from the client, the guest instructions per round trip.
 //
-// How it measures: QEMU runs with -icount shift=0, so virtual time (and the TSC) advances with
-// executed instructions. The TSC-per-instruction ratio is calibrated with a loop of known
-// length (two instructions per iteration, the difference of two lengths cancels the loop's
-// set-up). A figure is the cheapest of kBatches batches of kRounds round trips (rdtsc before the
-// first call, after the last return), so a batch with a timer interrupt in it does not count;
-// it includes the client's system-call stub and loop. Each line: "bench: NAME N insns".
+// How it measures: QEMU runs with -icount shift=0, so virtual time (and the cycle counter of
+// arch_kit.hpp: the TSC, or AArch64's virtual counter) advances with executed instructions. The
+// ticks-per-instruction ratio is calibrated with a loop of known length (two instructions per
+// iteration, the difference of two lengths cancels the loop's set-up). A figure is the cheapest
+// of kBatches batches of kRounds round trips (the counter read before the first call, after the
+// last return), so a batch with a timer interrupt in it does not count; it includes the client's
+// system-call stub and loop. Each line: "bench: NAME N insns".
+#include "arch_kit.hpp"
 #include "log.hpp"
 #include "root_kit.hpp"
 
@@ -29,20 +31,14 @@ void server_main(word) {
     m = reply_recv(kServerEndpoint, m);
 }
 
-inline word rdtsc() {
-  word low, high;
-  asm volatile("rdtsc" : "=a"(low), "=d"(high)::"memory");
-  return (high << 32) | low;
-}
-
-// TSC ticks for a loop of 2 * iterations instructions (plus a constant).
+// Counter ticks for a loop of 2 * iterations instructions (plus a constant).
 word loop_ticks(word iterations) {
-  word start = rdtsc();
-  asm volatile("1: dec %0; jnz 1b" : "+r"(iterations));
-  return rdtsc() - start;
+  word start = user::cycle_count();
+  user::count_down(iterations);
+  return user::cycle_count() - start;
 }
 
-// TSC ticks per 1024 instructions.
+// Counter ticks per 1024 instructions.
 word ticks_per_1024_instructions() {
   constexpr word kShort = 10000, kLong = 30000;
   word best_short = ~word{0}, best_long = ~word{0};
@@ -54,15 +50,15 @@ word ticks_per_1024_instructions() {
   return (best_long - best_short) * 1024 / (2 * (kLong - kShort));
 }
 
-// The cheapest batch of kRounds repetitions of `op`, in TSC ticks per repetition * 1024.
+// The cheapest batch of kRounds repetitions of `op`, in counter ticks per repetition * 1024.
 template <class Op>
 word measure(Op op, bool& ok) {
   word best = ~word{0};
   for (unsigned b = 0; b < kBatches; ++b) {
-    word start = rdtsc();
+    word start = user::cycle_count();
     for (unsigned i = 0; i < kRounds; ++i)
       ok = op() && ok;
-    word ticks = rdtsc() - start;
+    word ticks = user::cycle_count() - start;
     if (ticks < best) best = ticks;
   }
   return best * 1024 / kRounds;
@@ -96,7 +92,7 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
 
   word ratio = ticks_per_1024_instructions();
   user::Line calibration;
-  calibration << "bench: calibration " << ratio << " TSC ticks per 1024 instructions";
+  calibration << "bench: calibration " << ratio << " counter ticks per 1024 instructions";
   calibration.end();
 
   bool ok = true;

@@ -1,5 +1,6 @@
 // What the shared root-task sources (targets/common/user/) need from x86-64 beyond
-// <arch/user.hpp>: the entry stack of a new thread, a cycle counter, a spin-loop hint.
+// <arch/user.hpp>: the entry stack of a new thread, a cycle counter, a calibration loop,
+// a spin-loop hint.
 #pragma once
 
 #include "ukernel/abi.hpp"
@@ -20,6 +21,11 @@ inline word cycle_count() {
 // The TSC rate under TCG (the kernel calibrates it; the scenario only needs the magnitude).
 inline word cycle_hz() {
   return 1'000'000'000;
+}
+
+// Runs a loop of exactly two instructions per iteration (the benchmark's calibration).
+inline void count_down(word iterations) {
+  asm volatile("1: dec %0; jnz 1b" : "+r"(iterations));
 }
 
 inline void spin_hint() {
