@@ -66,7 +66,8 @@ struct Shared {
   word wake_ticker = 0;          // badged kWakeBit
   word worker_notification = 0;
   word wake_worker = 0;
-  word tick = 0;  // the supervisor's notification, badged kTickBit
+  word worker_scratch = 0;  // an empty slot the worker copies capabilities through
+  word tick = 0;            // the supervisor's notification, badged kTickBit
 } g;
 
 // --- the helper threads ----------------------------------------------------------------------
@@ -89,14 +90,15 @@ void register_everyone_again() {
   for (std::size_t i = 0; i < kServerCount; ++i) {
     if (i == kNamesIndex || kSystem.servers[i].root || g.states[i] != State::kRunning) continue;
     const ServerCaps& c = g.boot->caps(i);
-    word copy = g.boot->mint(c.endpoint, Rights::kAll, 0);
+    (void)ukernel::cnode_copy(ukernel::kRootCNodeSlot, g.worker_scratch, ukernel::kRootCNodeSlot,
+                              c.endpoint, Rights::kAll);
     rpc::Client<ukernel::names::Protocol> names(c.names);
     auto registered = names.call<ukernel::names::Protocol::Register>(
-        ukernel::names::Name(kSystem.servers[i].name), rpc::Capability{copy});
+        ukernel::names::Name(kSystem.servers[i].name), rpc::Capability{g.worker_scratch});
     if (!registered.ok())
       ukernel::log("supervisor: cannot register {} again (error {})", kSystem.servers[i].name,
                    word(registered.error()));
-    (void)ukernel::cnode_delete(ukernel::kRootCNodeSlot, copy);
+    (void)ukernel::cnode_delete(ukernel::kRootCNodeSlot, g.worker_scratch);
   }
 }
 
@@ -317,6 +319,7 @@ void run(word boot_info, ImageLoader loader) {
   g.wake_ticker = boot.mint(g.ticker_notification, Rights::kWrite, kWakeBit);
   g.worker_notification = boot.make(ObjectType::kNotification);
   g.wake_worker = boot.mint(g.worker_notification, Rights::kWrite, kWakeBit);
+  g.worker_scratch = boot.slot();
   if (ukernel::thread_bind_notification(ukernel::kRootThreadSlot, notification) != Error::kOk) {
     ukernel::log("system: boot failed: cannot bind the supervisor's notification");
     return;
