@@ -41,7 +41,7 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
   void start() { prompt(); }
 
   void on_bits(word bits) {
-    if ((bits & kTimerBit) != 0 && sleeping_) {
+    if ((bits & kTimerBit) != 0 && sleeping_ && slept_enough()) {
       sleeping_ = false;
       print("slept {} ms\n", sleep_ms_);
       prompt();
@@ -176,6 +176,17 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
     }
     sleeping_ = true;
     sleep_ms_ = ms;
+    wake_at_ns_ = woken.value() + ms * 1'000'000;
+  }
+
+  // A wake-up bit means "look at the clock": the supervisor also sets it when a restarted timer
+  // service has forgotten the wake-ups. Asks again for what is left, if anything.
+  bool slept_enough() {
+    auto now = timer_.call<timer::Protocol::Now>();
+    if (!now.ok() || now.value() >= wake_at_ns_) return true;
+    auto again = timer_.call<timer::Protocol::Wake>(rpc::Capability{kTimerWakeSlot},
+                                                    wake_at_ns_ - now.value());
+    return !again.ok();
   }
 
   // The server named `name`, or a message and kNotFound.
@@ -280,6 +291,7 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
   std::size_t length_ = 0;
   bool sleeping_ = false;
   std::uint64_t sleep_ms_ = 0;
+  std::uint64_t wake_at_ns_ = 0;
 };
 
 }  // namespace

@@ -100,8 +100,9 @@ bool Boot::make_server(std::size_t index) {
   if (e == Error::kOk) e = put(kTimerWakeSlot, c.notification, Rights::kWrite, kTimerBit);
   if (e != Error::kOk) return fail(index, "cannot fill its CSpace", e);
   c.names = mint(names_endpoint_, Rights::kAll, index);
+  c.timer_wake = mint(c.notification, Rights::kWrite, kTimerBit);
   word fault_endpoint = mint(supervisor_endpoint_, Rights::kWrite, index);
-  if (c.names == 0 || fault_endpoint == 0)
+  if (c.names == 0 || c.timer_wake == 0 || fault_endpoint == 0)
     return fail(index, "cannot mint its badged capabilities", Error::kNotEnoughMemory);
   if (e = ukernel::map_frame(c.space, ipc, kServerIpcBuffer, kReadWrite); e != Error::kOk)
     return fail(index, "cannot map its IPC buffer", e);

@@ -24,6 +24,7 @@ struct ServerCaps {
   word endpoint = 0;      // the original; revoked and remade on restart
   word notification = 0;  // unbadged
   word names = 0;         // the name service, badged as this server (to register it again)
+  word timer_wake = 0;    // its notification, badged kTimerBit (wake-ups may have been lost)
 };
 
 class Boot {

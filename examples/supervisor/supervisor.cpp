@@ -171,7 +171,15 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
       g.register_again = true;
       (void)ukernel::signal(g.wake_worker);
     }
-    if (i == kTimerIndex) (void)ukernel::signal(g.wake_ticker);
+    if (i == kTimerIndex) {
+      (void)ukernel::signal(g.wake_ticker);
+      // A restarted timer service has forgotten every wake-up: tell its clients to look at the
+      // clock and ask again.
+      for (std::size_t s = 0; s < kServerCount && history_[i].restarts() > 0; ++s) {
+        if (!kSystem.servers[s].root && g.states[s] == State::kRunning)
+          (void)ukernel::signal(boot_.caps(s).timer_wake);
+      }
+    }
     if (!up_) check_up();
     return {};
   }
