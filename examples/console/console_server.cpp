@@ -1,5 +1,5 @@
-// The console driver: prints what clients queue in the shared output ring (or send in a Write
-// request) on the UART, and moves typed input into the shell's input ring, signalling the shell.
+// The console driver: prints what clients queue in the shared output ring on the UART, and moves
+// typed input into the shell's input ring, signalling the shell.
 //
 // Restart: the rings live in a region the system owns, so a fresh console finds them as its
 // predecessor left them and prints whatever was still queued: output is never lost. Input the
@@ -23,14 +23,6 @@ class ConsoleServer : public rpc::Server<ConsoleServer, console::Protocol> {
 
   rpc::Result<void> handle(console::Protocol::Flush) {
     drain();
-    return {};
-  }
-
-  rpc::Result<void> handle(console::Protocol::Write, word length, const std::array<word, 6>& data) {
-    if (length > data.size() * sizeof(word)) return Error::kInvalidArgument;
-    drain();  // what was queued before comes first
-    for (word i = 0; i < length; ++i)
-      Uart::write(static_cast<char>(data[i / 8] >> (8 * (i % 8))));
     return {};
   }
 

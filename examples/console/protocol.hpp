@@ -7,7 +7,6 @@
 // input ring and signals the shell's notification.
 #pragma once
 
-#include <array>
 #include <atomic>
 
 #include "ukernel/ring.hpp"
@@ -21,9 +20,7 @@ using ukernel::word;
 struct Protocol {
   // Prints everything in the output ring.
   using Flush = rpc::Method<1, void(), rpc::Semantics::kIdempotent>;
-  // Prints `length` (at most 48) bytes passed in the message itself, for clients without a ring.
-  using Write = rpc::Method<2, void(word, std::array<word, 6>)>;
-  using Methods = rpc::Methods<Flush, Write>;
+  using Methods = rpc::Methods<Flush>;
 };
 
 using OutputRing = ukernel::SpscRing<char, 2048>;
