@@ -3,7 +3,6 @@
 
 #include <atomic>
 
-#include <fmt/format.h>
 #include "supervisor/protocol.hpp"
 #include "supervisor/restart_policy.hpp"
 #include "system/control.hpp"
@@ -232,11 +231,12 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
     if (state != State::kRunning && state != State::kStarting) return;  // already handled
     std::string_view name = kSystem.servers[index].name;
     char text[96];
-    std::size_t n = failure.kind == ukernel::FaultKind(0)
-                        ? fmt::format_to_n(text, sizeof text, "stopped answering pings").size
-                        : fmt::format_to_n(text, sizeof text, "faulted: {} at {:#x} (ip {:#x})",
-                                           fault_name(failure.kind), failure.address, failure.ip)
-                              .size;
+    std::size_t n =
+        failure.kind == ukernel::FaultKind(0)
+            ? ukernel::arch::format_to_buffer(text, sizeof text, "stopped answering pings")
+            : ukernel::arch::format_to_buffer(text, sizeof text, "faulted: {} at {:#x} (ip {:#x})",
+                                              fault_name(failure.kind), failure.address,
+                                              failure.ip);
     std::string_view what(text, n < sizeof text ? n : sizeof text);
     auto delay = history_[index].on_failure(g.now_ns, policy_);
     if (!delay) {
