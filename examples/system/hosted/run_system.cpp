@@ -141,6 +141,7 @@ int run_interactive(const RunOptions& options) {
       }
       limit += kSliceNs;
       RunResult result = sim.resume(limit);
+      (void)ukernel::hosted::console_transcript();  // shows log lines no output followed yet
       if (!open && (limit >= stop_at || result == RunResult::kIdle)) break;
     }
     (void)ukernel::hosted::console_transcript();
