@@ -130,6 +130,12 @@ void format_value(Sink& sink, const Spec& spec, const T& value) {
     detail::unsigned_number(sink, spec, magnitude, v < 0);
   } else if constexpr (std::unsigned_integral<T>) {
     detail::unsigned_number(sink, spec, value, false);
+  } else if constexpr (std::same_as<std::decay_t<T>, const char*> ||
+                       std::same_as<std::decay_t<T>, char*>) {
+    std::size_t n = 0;  // no strlen: this header needs nothing from the C library
+    while (value[n] != 0)
+      ++n;
+    detail::pad(sink, spec, {}, std::string_view(value, n), '<');
   } else if constexpr (std::convertible_to<T, std::string_view>) {
     detail::pad(sink, spec, {}, std::string_view(value), '<');
   } else if constexpr (std::is_pointer_v<T>) {
@@ -182,14 +188,18 @@ void format_to(Sink& sink, std::string_view text, const A&... args) {
     } else if (c == '}' && i + 1 < text.size() && text[i + 1] == '}') {
       sink.put('}'), ++i;
     } else if (c == '{') {
-      std::size_t close = text.find('}', i);
+      // No find() or substr(): they would need memchr and an out-of-range handler.
+      std::size_t close = i + 1;
+      while (close < text.size() && text[close] != '}')
+        ++close;
       Spec spec;
-      std::string_view inside =
-          close == std::string_view::npos ? "" : text.substr(i + 1, close - i - 1);
-      bool ok = close != std::string_view::npos && next < sizeof...(A) &&
-                (inside.empty() || (inside[0] == ':' && parse_spec(inside.substr(1), spec)));
+      bool ok = close < text.size() && next < sizeof...(A);
+      if (ok && close > i + 1) {
+        ok = text[i + 1] == ':' &&
+             parse_spec(std::string_view(text.data() + i + 2, close - i - 2), spec);
+      }
       if (!ok) {
-        sink.put(text.substr(i));
+        sink.put(std::string_view(text.data() + i, text.size() - i));
         return;
       }
       detail::format_nth(sink, spec, next++, args...);

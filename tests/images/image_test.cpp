@@ -60,6 +60,7 @@ TEST_CASE("a server image restarts with fresh globals") {
   CHECK(g.starts[3] == 1);  // fresh copy again
   CHECK(g.faults == 4);
   CHECK(g.fault_kind == FaultKind::kAbort);
+  CHECK(sim.console().find("counter image: start 2 (report to 0x") != std::string::npos);
 }
 
 TEST_CASE("a missing or malformed image is a clear error") {

@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include <fmt/format.h>
+
+#include "arch/log.hpp"
 #include "state.hpp"
 
 namespace ukernel::arch {
@@ -50,6 +53,13 @@ std::uint64_t Machine::now_ns() {
 
 void Machine::timer_arm(std::uint64_t deadline_ns) {
   g_state.timer_deadline_ns = deadline_ns;
+}
+
+// Behind ukernel::log: server images call it, so formatting code stays out of them. It lives
+// here, beside the console, so every program that runs a simulation links (and exports) it.
+std::size_t vformat_to_buffer(char* out, std::size_t capacity, fmt::string_view text,
+                              fmt::format_args args) {
+  return fmt::vformat_to_n(out, capacity, text, args).size;
 }
 
 void Machine::console_write(std::string_view text) {
