@@ -77,3 +77,27 @@ ukernel_qemu_aarch64_test(qemu.aarch64.kernel_scenarios
 ukernel_qemu_aarch64_test(qemu.aarch64.kernel_scenarios_slowpath
   ${UKERNEL_AARCH64_IMAGES}/kernel-scenarios-slowpath.elf
   EXPECT "fast path off" ${UKERNEL_AARCH64_SCENARIO_LINES})
+
+# The system image on AArch64 (targets/aarch64/CMakeLists.txt, built from the x86-64 system's
+# sources): the root task loads the name service, the hello server and a client from the image's
+# boot modules into address spaces of their own; the client reaches hello through the name
+# service; a truncated module is refused by name; two threads of one space each reach their own
+# IPC buffer (TPIDRRO_EL0).
+ukernel_qemu_aarch64_test(qemu.aarch64.system_image ${UKERNEL_AARCH64_IMAGES}/system-image.elf
+  EXPECT
+    "boot modules: "
+    "ok: system: the module archive is valid"
+    "ok: system: a boot module frame cannot be mapped writable"
+    "ok: ipc buffers: 10 words each way between two threads of one space"
+    "ok: ipc buffers: the peer sees its own buffer"
+    "ok: ipc buffers: the root task still sees its own buffer"
+    "loader: names_server: started"
+    "loader: hello_server: started"
+    "ok: system: \"hello\" registered with the name server"
+    "loader: bad_hello: bad ELF: program headers run past the end of the file (truncated?)"
+    "loader: no_such_module: no such boot module"
+    "loader: hello_client: started"
+    "client: hello Add(2, 40) = 42"
+    "ok: client: Add(2, 40) through the name service is 42"
+    "ok: system: the client finished and all its checks passed"
+    "root task: exit 0")  # the number of failed checks: 0

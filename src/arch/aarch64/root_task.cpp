@@ -6,6 +6,12 @@
 // without PF_W, read-write otherwise), followed by a stack of kRootStackPages below
 // kRootStackTop. What the frame allocator still holds then becomes the core's untyped memory,
 // except a few frames the back-end keeps for itself.
+//
+// Boot modules (the other programs of a system image, ukernel/boot_modules.hpp) are linked into
+// the image's .modules section, on pages of their own. They are not copied: their frames are
+// mapped read-only at kUserBootModules in the root task's space, in as few naturally aligned
+// power-of-two frames as the section allows (each one mapping of the space's 128), and BootInfo
+// says where. The root task loads them from there.
 #include <array>
 
 #include "arch/boot.hpp"
@@ -49,6 +55,26 @@ void add_page(word vaddr, const unsigned char* data, word bytes, Rights rights) 
   mappings[mapping_count++] = core::RootMapping{vaddr, frame, 12, rights};
 }
 
+extern "C" const unsigned char __modules_start[], __modules_end[];
+
+// Maps the boot modules' frames (before the root image's, so that the root image's frame
+// capabilities stay just below first_free_slot, where root tasks look for them); returns the
+// archive's size in bytes.
+word map_boot_modules() {
+  word begin = reinterpret_cast<word>(__modules_start) - UK_KERNEL_BASE;
+  word end = reinterpret_cast<word>(__modules_end) - UK_KERNEL_BASE;
+  for (word paddr = begin; paddr < end;) {
+    unsigned bits = 12;
+    while (bits < 30 && (paddr & ((word{2} << bits) - 1)) == 0 && (word{2} << bits) <= end - paddr)
+      ++bits;
+    if (mapping_count == mappings.size()) panic("boot modules: too many frames");
+    mappings[mapping_count++] =
+        core::RootMapping{arch::kUserBootModules + (paddr - begin), paddr, bits, Rights::kRead};
+    paddr += word{1} << bits;
+  }
+  return end - begin;
+}
+
 // Loads the embedded ELF; returns its entry point.
 word load_root_image() {
   const unsigned char* file = ukernel_root_elf_start;
@@ -90,6 +116,7 @@ void kernel_main() {
   print("ukernel AArch64: kernel core, root task ",
         static_cast<word>(ukernel_root_elf_end - ukernel_root_elf_start), " bytes, fast path ",
         ukernel_fastpath_option ? "on" : "off", "\n");
+  word modules_size = map_boot_modules();
   word entry = load_root_image();
   std::array<PhysicalRange, 64> ranges;
   std::size_t count = release_free_memory(ranges, kKeepFrames);
@@ -104,6 +131,11 @@ void kernel_main() {
   config.root_stack = arch::kRootStackTop;
   config.ipc_buffer_vaddr = arch::kUserIpcBuffer;
   config.boot_info_vaddr = arch::kUserBootInfo;
+  if (modules_size != 0) {
+    config.modules_vaddr = arch::kUserBootModules;
+    config.modules_size = modules_size;
+    print("boot modules: ", modules_size, " bytes at ", hex(arch::kUserBootModules), "\n");
+  }
   if (!core::boot(config)) panic("core::boot failed");
   // boot() resets the kernel state, so the option goes in afterwards.
   core::kernel().fastpath_enabled = ukernel_fastpath_option != 0;

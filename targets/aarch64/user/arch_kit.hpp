@@ -1,11 +1,15 @@
 // What the shared root-task sources (targets/common/user/) need from AArch64 beyond
-// <arch/user.hpp>: the entry stack of a new thread, a cycle counter, a calibration loop,
-// a spin-loop hint.
+// <arch/user.hpp>: the ELF machine, the entry stack of a new thread, a cycle counter, a calibration
+// loop, a spin-loop hint.
 #pragma once
 
 #include "ukernel/abi.hpp"
+#include "ukernel/elf.hpp"
 
 namespace ukernel::user {
+
+// The ELF machine of this architecture's programs (what a loader accepts).
+inline constexpr std::uint16_t kElfMachine = elf::kMachineAArch64;
 
 // The stack pointer a thread's entry function expects on a stack ending at `top`: AAPCS64 wants
 // sp 16-byte aligned at a call, and the return address is in x30, not on the stack.

@@ -13,6 +13,7 @@
 
 #include <string_view>
 
+#include "arch_kit.hpp"
 #include "layout.hpp"
 #include "ukernel/boot_modules.hpp"
 #include "ukernel/elf.hpp"
@@ -93,7 +94,7 @@ class Loader {
       ukernel::log("loader: {}: no such boot module", spec.module);
       return 0;
     }
-    ukernel::elf::Limits limits{ukernel::elf::kMachineX86_64, kPage, kImageBegin, kImageEnd,
+    ukernel::elf::Limits limits{ukernel::user::kElfMachine, kPage, kImageBegin, kImageEnd,
                                 kMaxImagePages};
     ukernel::elf::Program program;
     if (auto e = ukernel::elf::parse(module.data, module.size, limits, program);

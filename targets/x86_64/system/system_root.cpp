@@ -3,8 +3,9 @@
 // an address space of its own, registers the hello server's endpoint under "hello", and waits
 // for the client's verdict. A deliberately broken module ("bad_hello", a truncated ELF) must be
 // refused with a message while the rest runs. Also checks that two threads of one address space
-// each reach their own IPC buffer (arch/user.hpp: the FS base). Returns the number of failed
-// checks (0: exit status 33).
+// each reach their own IPC buffer (arch/user.hpp: the FS base on x86-64, TPIDRRO_EL0 on AArch64).
+// Returns the number of failed checks (0: exit status 33).
+#include "arch_kit.hpp"
 #include "loader.hpp"
 #include "ukernel/caps.hpp"
 #include "ukernel/names.hpp"
@@ -60,8 +61,8 @@ void check_ipc_buffers(RootResources& root) {
        thread_configure(thread, kRootCNodeSlot, kRootAddressSpaceSlot, ipc, kPeerIpcBuffer, 0) ==
            Error::kOk &&
        thread_set_priority(thread, 200) == Error::kOk &&
-       thread_restart(thread, reinterpret_cast<word>(&peer_main), kPeerStackTop - 8, 0) ==
-           Error::kOk;
+       thread_restart(thread, reinterpret_cast<word>(&peer_main),
+                      ukernel::user::entry_stack(kPeerStackTop), 0) == Error::kOk;
   check(ok, "ipc buffers: a second thread in the root task's space, buffer at 0x10002000");
   if (!ok) return;
   Message request(MessageInfo(1, kLongMessage));

@@ -27,6 +27,8 @@ inline constexpr word kUserIpcBuffer = 0x10000000;
 inline constexpr word kUserBootInfo = 0x10001000;
 inline constexpr word kRootStackTop = 0x20000000;
 inline constexpr std::size_t kRootStackPages = 8;
+// The image's boot modules (BootInfo::modules_vaddr), read-only in the root task's space.
+inline constexpr word kUserBootModules = 0x40000000;
 
 // kStatus, kCap, kInfo, kBadge, then the message registers (indexed by SysReg).
 struct UserFrame {
