@@ -52,16 +52,17 @@ class Trace {
     count_ = 0;
   }
   bool enabled() const { return buffer_ != nullptr; }
+  // One predictable branch when tracing is off; the recording itself is out of line.
   void record(TraceKind kind, std::uint32_t thread, word a = 0, word b = 0) {
-    if (buffer_ == nullptr) return;
-    buffer_[count_ % capacity_] = TraceEvent{Machine::now_ns(), kind, thread, a, b};
-    ++count_;
+    if (buffer_ != nullptr) [[unlikely]]
+      record_event(kind, thread, a, b);
   }
   std::size_t recorded() const { return count_; }
   const TraceEvent* buffer() const { return buffer_; }
   std::size_t capacity() const { return capacity_; }
 
  private:
+  void record_event(TraceKind kind, std::uint32_t thread, word a, word b);
   TraceEvent* buffer_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t count_ = 0;
@@ -74,12 +75,15 @@ class ReadyQueues {
   void enqueue_front(Thread& t);  // ahead of them (a preempted thread keeps its turn)
   void dequeue(Thread& t);
   // The highest-priority ready thread, or nullptr.
-  Thread* highest() const;
-  int highest_priority() const;  // -1 if empty
+  Thread* highest() const { return top_ < 0 ? nullptr : queues_[top_].head(); }
+  // -1 if empty. Kept up to date by enqueue and dequeue, so the IPC fast path reads one word.
+  int highest_priority() const { return top_; }
 
  private:
+  void rescan_top();
   ThreadQueue queues_[kPriorityLevels];
   std::uint64_t bitmap_[kPriorityLevels / 64] = {};
+  int top_ = -1;
 };
 
 // --- the kernel ------------------------------------------------------------------------------
@@ -107,8 +111,20 @@ void wake(Thread& t);
 void current_blocked();
 // Settles the scheduling decision of this entry; updates current() and the address space.
 void schedule();
-// Switches straight to `t` (the current thread blocked for it): no scheduler pass.
-void direct_switch(Thread& t);
+// Makes `as` the hardware's address space.
+void activate_space(AddressSpace& as);
+
+// Switches straight to `t` (the current thread blocked for it): no scheduler pass. Inline, as
+// the last step of the IPC fast path.
+inline void direct_switch(Thread& t) {
+  Kernel& k = kernel();
+  k.trace.record(TraceKind::kDirectSwitch, k.current ? k.current->id : 0,
+                 k.current ? k.current->id : 0, t.id);
+  k.current = &t;
+  k.action = Kernel::Action::kResumeCurrent;
+  AddressSpace* as = t.address_space();
+  if (as != nullptr && as != k.active_space) activate_space(*as);
+}
 
 // Kernel entry points, called by back-ends. See the top of this file.
 void handle_syscall();

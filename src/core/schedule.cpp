@@ -20,11 +20,7 @@ void clear_bit(std::uint64_t* bitmap, unsigned prio) {
 void switch_space(Thread* t) {
   if (t == nullptr) return;
   AddressSpace* as = t->address_space();
-  Kernel& k = kernel();
-  if (as != nullptr && as != k.active_space) {
-    Machine::activate(as->page_table);
-    k.active_space = as;
-  }
+  if (as != nullptr && as != kernel().active_space) activate_space(*as);
 }
 
 std::uint32_t id_of(const Thread* t) {
@@ -41,34 +37,47 @@ void reset_kernel() {
   g_kernel = Kernel{};
 }
 
+void activate_space(AddressSpace& as) {
+  Machine::activate(as.page_table);
+  kernel().active_space = &as;
+}
+
+void Trace::record_event(TraceKind kind, std::uint32_t thread, word a, word b) {
+  buffer_[count_ % capacity_] = TraceEvent{Machine::now_ns(), kind, thread, a, b};
+  ++count_;
+}
+
 void ReadyQueues::enqueue(Thread& t) {
   queues_[t.priority].push_back(t);
   set_bit(bitmap_, t.priority);
+  if (int(t.priority) > top_) top_ = t.priority;
   t.in_ready_queue = true;
 }
 
 void ReadyQueues::enqueue_front(Thread& t) {
   queues_[t.priority].push_front(t);
   set_bit(bitmap_, t.priority);
+  if (int(t.priority) > top_) top_ = t.priority;
   t.in_ready_queue = true;
 }
 
 void ReadyQueues::dequeue(Thread& t) {
   queues_[t.priority].remove(t);
-  if (queues_[t.priority].empty()) clear_bit(bitmap_, t.priority);
+  if (queues_[t.priority].empty()) {
+    clear_bit(bitmap_, t.priority);
+    if (int(t.priority) == top_) rescan_top();
+  }
   t.in_ready_queue = false;
 }
 
-int ReadyQueues::highest_priority() const {
+void ReadyQueues::rescan_top() {
+  top_ = -1;
   for (int i = int(kPriorityLevels / 64) - 1; i >= 0; --i) {
-    if (bitmap_[i] != 0) return i * 64 + 63 - std::countl_zero(bitmap_[i]);
+    if (bitmap_[i] != 0) {
+      top_ = i * 64 + 63 - std::countl_zero(bitmap_[i]);
+      return;
+    }
   }
-  return -1;
-}
-
-Thread* ReadyQueues::highest() const {
-  int prio = highest_priority();
-  return prio < 0 ? nullptr : queues_[prio].head();
 }
 
 void wake(Thread& t) {
@@ -94,14 +103,6 @@ void wake(Thread& t) {
 void current_blocked() {
   Kernel& k = kernel();
   if (k.action == Kernel::Action::kResumeCurrent) k.action = Kernel::Action::kChooseNew;
-}
-
-void direct_switch(Thread& t) {
-  Kernel& k = kernel();
-  k.trace.record(TraceKind::kDirectSwitch, id_of(k.current), id_of(k.current), t.id);
-  k.current = &t;
-  k.action = Kernel::Action::kResumeCurrent;
-  switch_space(&t);
 }
 
 void schedule() {
