@@ -116,10 +116,12 @@ void activate_space(AddressSpace& as);
 
 // Switches straight to `t` (the current thread blocked for it): no scheduler pass. Inline, as
 // the last step of the IPC fast path.
-inline void direct_switch(Thread& t) {
+[[gnu::always_inline]] inline void direct_switch(Thread& t) {
   Kernel& k = kernel();
-  k.trace.record(TraceKind::kDirectSwitch, k.current ? k.current->id : 0,
-                 k.current ? k.current->id : 0, t.id);
+  if (k.trace.enabled()) [[unlikely]] {
+    std::uint32_t from = k.current ? k.current->id : 0;
+    k.trace.record(TraceKind::kDirectSwitch, from, from, t.id);
+  }
   k.current = &t;
   k.action = Kernel::Action::kResumeCurrent;
   AddressSpace* as = t.address_space();
