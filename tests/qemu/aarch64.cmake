@@ -4,12 +4,16 @@
 set(UKERNEL_AARCH64_IMAGES ${PROJECT_SOURCE_DIR}/build/aarch64/targets/aarch64)
 set(UKERNEL_QEMU_AARCH64_RUNNER ${CMAKE_CURRENT_SOURCE_DIR}/run-qemu-aarch64.sh)
 
-# ukernel_qemu_aarch64_test(NAME IMAGE [STATUS n] EXPECT line...): QEMU gets 50 s, ctest 60 s.
+# ukernel_qemu_aarch64_test(NAME IMAGE [STATUS n] [CPU model] EXPECT line...): QEMU gets 50 s,
+# ctest 60 s. CPU replaces the runner's cortex-a57.
 function(ukernel_qemu_aarch64_test name image)
-  cmake_parse_arguments(ARG "" "STATUS" "EXPECT" ${ARGN})
+  cmake_parse_arguments(ARG "" "STATUS;CPU" "EXPECT" ${ARGN})
   set(status_args)
   if(DEFINED ARG_STATUS)
     set(status_args --status ${ARG_STATUS})
+  endif()
+  if(DEFINED ARG_CPU)
+    list(APPEND status_args --cpu ${ARG_CPU})
   endif()
   add_test(NAME ${name}
     COMMAND ${UKERNEL_QEMU_AARCH64_RUNNER} ${status_args} 50 ${image} ${ARG_EXPECT})
@@ -77,6 +81,11 @@ ukernel_qemu_aarch64_test(qemu.aarch64.kernel_scenarios
 ukernel_qemu_aarch64_test(qemu.aarch64.kernel_scenarios_slowpath
   ${UKERNEL_AARCH64_IMAGES}/kernel-scenarios-slowpath.elf
   EXPECT "fast path off" ${UKERNEL_AARCH64_SCENARIO_LINES})
+# The same image on QEMU's `max` CPU (every architecture extension QEMU has: PAN, pointer
+# authentication, BTI, ...), which the back-end must not depend on or trip over.
+ukernel_qemu_aarch64_test(qemu.aarch64.kernel_scenarios_cpu_max
+  ${UKERNEL_AARCH64_IMAGES}/kernel-scenarios.elf CPU max
+  EXPECT "fast path on" ${UKERNEL_AARCH64_SCENARIO_LINES})
 
 # The system image on AArch64 (targets/aarch64/CMakeLists.txt, built from the x86-64 system's
 # sources): the root task loads the name service, the hello server and a client from the image's

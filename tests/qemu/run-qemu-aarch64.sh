@@ -2,29 +2,32 @@
 # Boots a ukernel AArch64 image in QEMU (-M virt) and checks how it ended; the AArch64 twin of
 # run-qemu.sh, with the same arguments and verdicts.
 #
-#   tests/qemu/run-qemu-aarch64.sh [--status N] [--qemu-arg ARG]... TIMEOUT IMAGE [EXPECTED-LINE]...
+#   tests/qemu/run-qemu-aarch64.sh [--status N] [--cpu MODEL] [--qemu-arg ARG]... TIMEOUT IMAGE
+#                                  [EXPECTED-LINE]...
 #
 # Passes when QEMU's exit status is N (default 33: the image ended with semihosting SYS_EXIT and
 # ExitCode::kSuccess) and every EXPECTED-LINE occurs as a substring of some line of serial
 # output. Fails on anything else: status 0 (PSCI SYSTEM_OFF or a reset under -no-reboot), 35 (the
 # scenario reported a failure), 65 (kernel panic), 124/137 (TIMEOUT seconds passed), a missing
-# image. The serial log is printed on failure and kept in $QEMU_LOG_DIR (default: the image's
-# directory).
+# image. --cpu replaces the default cortex-a57 (e.g. max). The serial log is printed on failure
+# and kept in $QEMU_LOG_DIR (default: the image's directory) as IMAGE[.MODEL].serial.log.
 #
 # QEMU runs with TCG and -icount, so that a run executes the same instructions every time.
 set -uo pipefail
 
 expected_status=33
+cpu=cortex-a57
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --status) expected_status=$2; shift 2 ;;
+    --cpu) cpu=$2; shift 2 ;;
     --qemu-arg) extra+=("$2"); shift 2 ;;
     *) break ;;
   esac
 done
 if [ $# -lt 2 ]; then
-  echo "usage: $0 [--status N] [--qemu-arg ARG]... TIMEOUT IMAGE [EXPECTED-LINE]..." >&2
+  echo "usage: $0 [--status N] [--cpu MODEL] [--qemu-arg ARG]... TIMEOUT IMAGE [EXPECTED-LINE]..." >&2
   exit 2
 fi
 timeout_seconds=$1
@@ -42,10 +45,12 @@ if ! command -v "$qemu" >/dev/null; then
 fi
 
 log_dir=${QEMU_LOG_DIR:-$(dirname "$image")}
-log="$log_dir/$(basename "$image" .elf).serial.log"
+suffix=""
+[ "$cpu" = cortex-a57 ] || suffix=".$cpu"  # runs of one image on two CPUs may be concurrent
+log="$log_dir/$(basename "$image" .elf)$suffix.serial.log"
 
 timeout -k 5 "$timeout_seconds" "$qemu" \
-  -machine virt -cpu cortex-a57 -accel tcg -icount shift=0,align=off,sleep=off -m 128M \
+  -machine virt -cpu "$cpu" -accel tcg -icount shift=0,align=off,sleep=off -m 128M \
   -nic none -nographic -monitor none -serial stdio -no-reboot -semihosting \
   -kernel "$image" "${extra[@]}" </dev/null >"$log" 2>&1
 status=$?
