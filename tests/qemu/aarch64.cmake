@@ -48,6 +48,16 @@ ukernel_qemu_aarch64_test(qemu.aarch64.kernel_panic ${UKERNEL_AARCH64_IMAGES}/pa
     "PANIC: EL1 exception: synchronous ESR=0x9600004f EC=0x25 FAR=0xffff0000402"
     "backtrace")
 
+# A kernel stack overflow hits the guard page (a level-3 translation fault) and is reported from
+# the panic stack.
+ukernel_qemu_aarch64_test(qemu.aarch64.kernel_stack_overflow
+  ${UKERNEL_AARCH64_IMAGES}/overflow-smoke.elf
+  STATUS 65
+  EXPECT
+    "PANIC: kernel stack overflow"
+    "PANIC: EL1 exception: synchronous ESR=0x96000047 EC=0x25"
+    "backtrace")
+
 # The kernel core on AArch64, driven by the EL0 root task shared with x86-64
 # (targets/common/user/scenario_root.cpp): IPC between two address spaces, notifications,
 # capabilities, round-robin by the timer, and the acceptance test (four faults of an EL0 program

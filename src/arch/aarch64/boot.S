@@ -80,12 +80,14 @@ _start:
         cmp x4, #(1 + IMAGE_TABLES)
         b.lo 2b
         // which map it page by page: text (from IMAGE_BASE to __text_end) read-only and
-        // executable, [__rodata_start, __data_start) read-only, the rest read-write.
+        // executable, [__rodata_start, __data_start) read-only, the guard page below the kernel
+        // stack not at all, the rest read-write.
         adrp x5, boot_l3
         adrp x6, __text_end
         add x6, x6, :lo12:__text_end
         adrp x7, __rodata_start
         adrp x8, __data_start
+        adrp x10, kernel_stack_guard
         ldr x4, =IMAGE_BASE
         ldr x9, =(IMAGE_BASE + IMAGE_TABLES * 0x200000)
 3:      ldr x3, =PAGE_DATA
@@ -99,6 +101,8 @@ _start:
         b.hs 5f
         ldr x3, =PAGE_RODATA
 5:      orr x3, x3, x4
+        cmp x4, x10
+        csel x3, xzr, x3, eq
         str x3, [x5], #8
         add x4, x4, #4096
         cmp x4, x9
@@ -158,10 +162,16 @@ boot_l3:
         .space 4096 * IMAGE_TABLES
 aarch64_empty_table:
         .space 4096
-        .balign 16
-        .globl kernel_stack_top
+        // An overflow of the kernel stack runs into this unmapped page: an EL1 data abort, which
+        // the exception vectors report on the panic stack (entry.S).
+        .globl kernel_stack_guard, kernel_stack_top, panic_stack_top
+kernel_stack_guard:
+        .space 4096
 kernel_stack:
         .space 16384
 kernel_stack_top:
+panic_stack:
+        .space 4096
+panic_stack_top:
 
         .section .note.GNU-stack, "", %progbits

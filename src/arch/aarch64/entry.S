@@ -5,7 +5,7 @@
 // the registers land in the Context; then the stack moves to the top of the kernel stack and C++
 // takes over (aarch64_user_entry) without ever returning here. From EL1 every exception is a
 // kernel bug (the kernel runs with interrupts masked and idles with WFI): the registers land on
-// the kernel stack and aarch64_kernel_exception() reports them and stops.
+// the panic stack and aarch64_kernel_exception() reports them and stops.
 #include "arch/aarch64_layout.h"
 
 // Saves x2..x30, SP_EL0, ELR_EL1 and SPSR_EL1 into the frame at sp (x0 and x1 are saved by the
@@ -32,12 +32,31 @@
         stp x2, x3, [sp, #UK_CTX_PC]
 .endm
 
-.macro VECTOR target, kind
+// From EL0: the registers go into the Context that SP_EL1 ends.
+.macro USER_VECTOR kind
         .balign 0x80
         sub sp, sp, #UK_CTX_SIZE
         stp x0, x1, [sp]
         mov x1, #\kind
-        b \target
+        b user_exception
+.endm
+
+// From EL1: a kernel bug, perhaps a stack overflow, so the report runs on a stack of its own.
+// The interrupted sp goes into SP_EL0 (saved as the frame's sp; the running thread's user sp is
+// in its Context already), x0 through TPIDR_EL1 (used for nothing else).
+.macro KERNEL_VECTOR kind
+        .balign 0x80
+        msr tpidr_el1, x0
+        mov x0, sp
+        msr sp_el0, x0
+        adrp x0, panic_stack_top
+        add x0, x0, :lo12:panic_stack_top
+        mov sp, x0
+        mrs x0, tpidr_el1
+        sub sp, sp, #UK_CTX_SIZE
+        stp x0, x1, [sp]
+        mov x1, #\kind
+        b kernel_exception
 .endm
 
         .text
@@ -46,23 +65,23 @@
 aarch64_vectors:
         // Current EL with SP_EL0 (never used by the kernel), then with SP_EL1: kernel bugs.
         // Kinds 0-3 and 4-7 (sync, IRQ, FIQ, SError); 12-15: lower EL in AArch32 (impossible).
-        VECTOR kernel_exception, 0
-        VECTOR kernel_exception, 1
-        VECTOR kernel_exception, 2
-        VECTOR kernel_exception, 3
-        VECTOR kernel_exception, 4
-        VECTOR kernel_exception, 5
-        VECTOR kernel_exception, 6
-        VECTOR kernel_exception, 7
+        KERNEL_VECTOR 0
+        KERNEL_VECTOR 1
+        KERNEL_VECTOR 2
+        KERNEL_VECTOR 3
+        KERNEL_VECTOR 4
+        KERNEL_VECTOR 5
+        KERNEL_VECTOR 6
+        KERNEL_VECTOR 7
         // Lower EL (EL0) in AArch64: the Context of the running thread.
-        VECTOR user_exception, UK_ENTRY_SYNC
-        VECTOR user_exception, UK_ENTRY_IRQ
-        VECTOR user_exception, UK_ENTRY_FIQ
-        VECTOR user_exception, UK_ENTRY_SERROR
-        VECTOR kernel_exception, 12
-        VECTOR kernel_exception, 13
-        VECTOR kernel_exception, 14
-        VECTOR kernel_exception, 15
+        USER_VECTOR UK_ENTRY_SYNC
+        USER_VECTOR UK_ENTRY_IRQ
+        USER_VECTOR UK_ENTRY_FIQ
+        USER_VECTOR UK_ENTRY_SERROR
+        KERNEL_VECTOR 12
+        KERNEL_VECTOR 13
+        KERNEL_VECTOR 14
+        KERNEL_VECTOR 15
 
 user_exception:
         SAVE_REST

@@ -11,10 +11,11 @@
 #include "arch/console.hpp"
 #include "arch/entry.hpp"
 #include "arch/interrupts.hpp"
+#include "arch/memory.hpp"
 #include "cpu.hpp"
 
 extern "C" [[noreturn]] void aarch64_exit_to_user(ukernel::aarch64::Context* context);
-extern "C" char kernel_stack_top[];
+extern "C" char kernel_stack_top[], kernel_stack_guard[];
 
 namespace ukernel::aarch64 {
 namespace {
@@ -139,22 +140,29 @@ extern "C" [[noreturn]] void aarch64_user_entry(Context* context, word kind) {
   idle();
 }
 
-// An exception at EL1: a kernel bug. `frame` holds the registers at the exception (entry.S).
+// An exception at EL1: a kernel bug. `frame` holds the registers at the exception, with the
+// interrupted sp in frame->sp (entry.S); it is on the panic stack, so a kernel stack overflow
+// is reported too.
 extern "C" [[noreturn]] void aarch64_kernel_exception(const Context* frame, word kind) {
+  static bool reporting = false;
+  if (reporting) exit_qemu(ExitCode::kPanic);  // the report itself faulted
+  reporting = true;
   word syndrome = UK_READ_SYSREG(esr_el1);
+  word fault_address = UK_READ_SYSREG(far_el1);
+  auto guard = reinterpret_cast<word>(kernel_stack_guard);
+  if (fault_address - guard < kPageSize) print("\nPANIC: kernel stack overflow");
   print("\nPANIC: EL1 exception: ", kVectorNames[kind % 4], kind < 4 ? " (SP_EL0)" : "",
         kind >= 8 ? " (from AArch32)" : "", " ESR=", hex(syndrome), " EC=", hex(syndrome >> 26),
-        " FAR=", hex(UK_READ_SYSREG(far_el1)), "\n");
-  print("  pc=", hex(frame->pc), " pstate=", hex(frame->pstate),
-        " sp=", hex(reinterpret_cast<word>(frame) + UK_CTX_SIZE), "\n");
+        " FAR=", hex(fault_address), "\n");
+  print("  pc=", hex(frame->pc), " pstate=", hex(frame->pstate), " sp=", hex(frame->sp), "\n");
   for (unsigned i = 0; i < 31; ++i) {
     print(i < 10 ? "  x" : " x", i, "=", hex(frame->x[i]), i % 4 == 3 || i == 30 ? "\n" : "");
   }
-  // Frame records: [x29] = caller's x29, [x29 + 8] = return address.
+  // Frame records on the kernel stack: [x29] = caller's x29, [x29 + 8] = return address.
   print("  backtrace: ", hex(frame->pc));
   word fp = frame->x[29];
   auto stack_top = reinterpret_cast<word>(kernel_stack_top);
-  for (unsigned depth = 0; depth < 16 && fp >= stack_top - 16384 && fp < stack_top && fp % 16 == 0;
+  for (unsigned depth = 0; depth < 16 && fp > guard + kPageSize && fp < stack_top && fp % 16 == 0;
        ++depth) {
     const auto* record = reinterpret_cast<const word*>(fp);
     print(" ", hex(record[1]));
