@@ -103,8 +103,13 @@ void memory_init() {
   word image_end = align_up(virtual_to_physical(__kernel_end), kPageSize);
   word ram_end = ram_base_ + ram_size_;
   if (ram_base_ != kRamBase || ram_end <= image_end) panic("unexpected RAM layout");
+  if (ram_end > kMappedRamEnd) {
+    print("memory: using the first GiB of ", ram_size_ >> 20, " MiB RAM\n");
+    ram_end = kMappedRamEnd;
+    ram_size_ = ram_end - ram_base_;
+  }
   free_begin = image_end;
-  free_end = (ram_end < kMappedRamEnd ? ram_end : kMappedRamEnd) & ~(kPageSize - 1);
+  free_end = ram_end & ~(kPageSize - 1);
 }
 
 word ram_base() {

@@ -27,7 +27,8 @@ inline word virtual_to_physical(const void* pointer) {
 
 // Reads the device tree's memory node and sets up the frame allocator.
 void memory_init();
-// The RAM the device tree describes (the first memory node's first range).
+// The RAM the kernel uses: the device tree's first memory range, clipped to the first GiB (the
+// part the boot tables map).
 word ram_base();
 word ram_size();
 
