@@ -148,7 +148,9 @@ enum class ObjectType : word {
   kReply = 8,       // made by kCall; never retyped
   kIrqControl = 9,  // the right to claim interrupt lines; only the root task has one
   kIrqHandler = 10,
-  kCount = 11,
+  // A range of I/O ports (x86-64): the root task's covers all 65536 ports; never retyped.
+  kIoPorts = 11,
+  kCount = 12,
 };
 
 // Invocation labels: what kCall on a kernel object's capability does. The message words are the
@@ -184,6 +186,11 @@ enum class Invocation : word {
   kIrqHandlerSetNotification = 61,  // (notification): its badge is signalled on each interrupt
   kIrqHandlerAck = 62,              // re-enables the line after an interrupt was handled
   kIrqHandlerClear = 63,
+  // IoPorts (a back-end without I/O ports returns kIllegalOperation). The capability covers the
+  // ports [first, first + count); an access must lie inside it, width included.
+  kIoPortsRead = 70,   // (port, width_bytes 1|2|4) -> (value); needs kRead
+  kIoPortsWrite = 71,  // (port, width_bytes, value): the low width_bytes of value; needs kWrite
+  kIoPortsIssue = 72,  // (first, count, dest_cnode, dest_slot): a child for a sub-range; kWrite
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +240,9 @@ inline constexpr unsigned kMaxCNodeBits = 16;
 
 inline constexpr word kNoPhysical = ~word{0};
 
+// The I/O port space of a back-end that has one (x86-64): ports 0 .. kIoPortCount-1.
+inline constexpr word kIoPortCount = 0x10000;
+
 // ---------------------------------------------------------------------------------------------
 // The root task. The kernel makes it at boot and hands it every resource: its CSpace holds the
 // capabilities below, and its first argument is the address of a read-only BootInfo page.
@@ -243,7 +253,9 @@ inline constexpr word kRootAddressSpaceSlot = 3;
 inline constexpr word kIrqControlSlot = 4;
 inline constexpr word kRootIpcFrameSlot = 5;
 inline constexpr word kBootInfoFrameSlot = 6;
-inline constexpr word kFirstUntypedSlot = 7;
+// All 65536 I/O ports, on a back-end that has them (x86-64); elsewhere the slot is empty.
+inline constexpr word kIoPortsSlot = 7;
+inline constexpr word kFirstUntypedSlot = 8;
 inline constexpr unsigned kRootCNodeBits = 12;
 inline constexpr std::size_t kMaxBootUntyped = 128;
 

@@ -139,12 +139,46 @@ class IrqControl : public Capability {
   }
 };
 
+// A range of I/O ports (x86-64). A read gives the value, or 0 and the error in `status`.
+class IoPorts : public Capability {
+ public:
+  using Capability::Capability;
+  struct ReadResult {
+    word value;
+    Error status;
+    bool ok() const { return status == Error::kOk; }
+  };
+  [[nodiscard]] ReadResult read8(word port) const { return read(port, 1); }
+  [[nodiscard]] ReadResult read16(word port) const { return read(port, 2); }
+  [[nodiscard]] ReadResult read32(word port) const { return read(port, 4); }
+  [[nodiscard]] Error write8(word port, std::uint8_t value) const {
+    return io_ports_write(address(), port, 1, value);
+  }
+  [[nodiscard]] Error write16(word port, std::uint16_t value) const {
+    return io_ports_write(address(), port, 2, value);
+  }
+  [[nodiscard]] Error write32(word port, std::uint32_t value) const {
+    return io_ports_write(address(), port, 4, value);
+  }
+  // A capability for ports [first, first + count) in `slot` of `into`, derived from this one.
+  [[nodiscard]] Error issue(word first, word count, CNode into, word slot) const {
+    return io_ports_issue(address(), first, count, into.address(), slot);
+  }
+
+ private:
+  ReadResult read(word port, word width) const {
+    Message m = io_ports_read(address(), port, width);
+    return {m.ok() ? m.words[0] : 0, m.status};
+  }
+};
+
 // The root task's own capabilities (docs/kernel.md, "The root task").
 namespace root_task {
 inline constexpr CNode kCNode{kRootCNodeSlot};
 inline constexpr Thread kThread{kRootThreadSlot};
 inline constexpr AddressSpace kAddressSpace{kRootAddressSpaceSlot};
 inline constexpr IrqControl kIrqControl{kIrqControlSlot};
+inline constexpr IoPorts kIoPorts{kIoPortsSlot};  // empty on a back-end without I/O ports
 }  // namespace root_task
 
 }  // namespace ukernel

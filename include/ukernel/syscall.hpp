@@ -220,6 +220,26 @@ template <class... Args>
   return invoke(handler, Invocation::kIrqHandlerAck).status;
 }
 
+// I/O ports (x86-64; elsewhere no IoPorts capability exists and the calls return
+// kIllegalOperation). The capability covers a range of ports; `width` is 1, 2 or 4 bytes.
+// read: .words[0] = the value. Errors: kInvalidCapability, kWrongType, kInsufficientRights (no
+// read), kInvalidArgument (port .. port + width - 1 outside the range, width not 1, 2 or 4).
+[[nodiscard]] inline Message io_ports_read(word io_ports, word port, word width) {
+  return invoke(io_ports, Invocation::kIoPortsRead, port, width);
+}
+// write: writes the low `width` bytes of `value`. Errors: as read (kInsufficientRights: no write).
+[[nodiscard]] inline Error io_ports_write(word io_ports, word port, word width, word value) {
+  return invoke(io_ports, Invocation::kIoPortsWrite, port, width, value).status;
+}
+// issue: puts into `slot` of `cnode` a capability for ports [first, first + count), with this
+// one's rights, derived from it (revoking this one removes it). Errors: kInsufficientRights (no
+// write, on either capability), kInvalidArgument (count 0, the sub-range not inside this range,
+// slot out of range), kInvalidCapability / kWrongType (cnode), kSlotOccupied.
+[[nodiscard]] inline Error io_ports_issue(word io_ports, word first, word count, word cnode,
+                                          word slot) {
+  return invoke(io_ports, Invocation::kIoPortsIssue, first, count, cnode, slot).status;
+}
+
 // The BootInfo page the root task receives (its argument is the page's address).
 [[nodiscard]] inline const BootInfo* boot_info(word address) {
   return static_cast<const BootInfo*>(arch::user_pointer(address, sizeof(BootInfo)));

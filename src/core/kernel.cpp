@@ -4,6 +4,7 @@
 #include "core/address_space.hpp"
 #include "core/cnode.hpp"
 #include "core/endpoint.hpp"
+#include "core/io_ports.hpp"
 #include "core/untyped.hpp"
 
 namespace ukernel::core {
@@ -176,6 +177,8 @@ bool boot(const BootConfig& config) {
               nullptr);
   slot_insert(*root.slot(kBootInfoFrameSlot), create_object(ObjectType::kFrame, info_at, page_bits),
               nullptr);
+  if constexpr (Machine::kHasIoPorts)
+    slot_insert(*root.slot(kIoPortsSlot), io_ports_cap(0, kIoPortCount), nullptr);
 
   auto& info = *static_cast<BootInfo*>(Machine::kernel_pointer(info_at));
   info.cnode_bits = kRootCNodeBits;

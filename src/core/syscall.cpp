@@ -9,6 +9,7 @@
 #include "core/cnode.hpp"
 #include "core/endpoint.hpp"
 #include "core/fastpath.hpp"
+#include "core/io_ports.hpp"
 #include "core/kernel.hpp"
 #include "core/message.hpp"
 #include "core/notification.hpp"
@@ -38,6 +39,8 @@ Error invoke_object(Thread& t, Slot& slot) {
       return invoke_irq_control(cap, label, t);
     case ObjectType::kIrqHandler:
       return invoke_irq_handler(cap, label, t);
+    case ObjectType::kIoPorts:
+      return invoke_io_ports(slot, label, t);
     default:
       return Error::kWrongType;
   }

@@ -4,6 +4,7 @@
 
 #include "check_observations.hpp"
 #include "support/root_kit.hpp"
+#include "ukernel/caps.hpp"
 #include "ukernel/hosted/simulation.hpp"
 #include "ukernel/syscall.hpp"
 
@@ -531,6 +532,45 @@ void irq_root(word info) {
   expect("root done", 1, 1);
 }
 
+// The hosted back-end has no I/O ports: the root task's kIoPortsSlot is empty and no IoPorts
+// capability can be made (retype refuses the type), so what can be checked here is that the slot
+// is empty, the untyped memory starts after it, and the I/O labels on other objects. The
+// invocations themselves run in the x86-64 scenario (targets/x86_64/user/arch_checks.cpp).
+void io_ports_root(word info) {
+  test::RootKit kit(info);
+  word scratch = kit.slot();
+  word dest = kit.slot();
+  word ntfn = kit.make(ObjectType::kNotification);
+  constexpr word kRoot = kRootCNodeSlot;
+
+  expect("io ports slot: empty", word(slot_is_empty(kIoPortsSlot, scratch)), 1);
+  expect("the first untyped follows it", kFirstUntypedSlot, kIoPortsSlot + 1);
+  expect("the first untyped", retype(kFirstUntypedSlot, ObjectType::kEndpoint, 0, kRoot, dest),
+         Error::kOk);
+  expect("(delete it)", cnode_delete(kRoot, dest), Error::kOk);
+  expect("read: empty slot", io_ports_read(kIoPortsSlot, 0x3ff, 1).status,
+         Error::kInvalidCapability);
+  expect("write: empty slot", io_ports_write(kIoPortsSlot, 0x3ff, 1, 0x5a),
+         Error::kInvalidCapability);
+  expect("issue: empty slot", io_ports_issue(kIoPortsSlot, 0x3f8, 8, kRoot, dest),
+         Error::kInvalidCapability);
+  IoPorts::ReadResult r = root_task::kIoPorts.read8(0x3ff);
+  expect("IoPorts::read8: empty slot", r.status, Error::kInvalidCapability);
+  expect("IoPorts::read8: value 0 on an error", r.value, 0);
+  expect("IoPorts::write32: empty slot", root_task::kIoPorts.write32(0xcf8, 0),
+         Error::kInvalidCapability);
+  expect("read: notification", io_ports_read(ntfn, 0x3ff, 1).status, Error::kWrongType);
+  expect("write: notification", io_ports_write(ntfn, 0x3ff, 1, 0), Error::kWrongType);
+  expect("issue: notification", io_ports_issue(ntfn, 0x3f8, 8, kRoot, dest), Error::kWrongType);
+  expect("read: on a CNode", io_ports_read(kRoot, 0x3ff, 1).status, Error::kInvalidLabel);
+  expect("issue: on an untyped", io_ports_issue(kit.untyped(), 0x3f8, 8, kRoot, dest),
+         Error::kInvalidLabel);
+  expect("retype an IoPorts", retype(kit.untyped(), ObjectType::kIoPorts, 0, kRoot, dest),
+         Error::kInvalidArgument);
+  expect("nothing was made", word(slot_is_empty(dest, scratch)), 1);
+  expect("root done", 1, 1);
+}
+
 void run_root(hosted::Entry root, std::size_t expected) {
   test::reset_observations();
   g = Shared{};
@@ -568,6 +608,10 @@ TEST_CASE("address space and frame invocations: success and every error") {
 
 TEST_CASE("irq control and handler invocations: success and every error") {
   run_root(irq_root, 28);
+}
+
+TEST_CASE("io ports: the hosted root task has none; the labels on other objects") {
+  run_root(io_ports_root, 18);
 }
 
 TEST_CASE("debug_write reaches the console") {

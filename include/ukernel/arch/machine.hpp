@@ -60,11 +60,25 @@ concept PageTable = std::constructible_from<P, void*, std::size_t, word> &&
   { cpt.lookup(vaddr) } -> std::same_as<word>;
 };
 
+// I/O ports (x86-64 `in`/`out`). A back-end states whether it has them; one that does provides
+// the accesses, which the core makes only for a thread holding an IoPorts capability for the
+// port (the core guarantees port + width <= kIoPortCount and width 1, 2 or 4). The core tests
+// kHasIoPorts with `if constexpr`, so a back-end without ports needs no stubs.
+template <class M>
+concept IoPortAccessors = requires(std::uint16_t port, unsigned width, word value) {
+  { M::io_read(port, width) } -> std::same_as<word>;
+  { M::io_write(port, width, value) } -> std::same_as<void>;
+};
+template <class M>
+concept IoPortAccess = std::same_as<decltype(M::kHasIoPorts), const bool> &&
+    (!M::kHasIoPorts || IoPortAccessors<M>);
+
 template <class M>
 concept Backend = requires(std::string_view text, word paddr, unsigned line,
                            typename M::PageTable& pt, std::uint64_t ns) {
   requires UserContext<typename M::Context>;
   requires PageTable<typename M::PageTable>;
+  requires IoPortAccess<M>;
   // Page size of the translation hardware; frames are multiples of it.
   requires M::kPageSize >= 4096;
   // User virtual addresses are below this.

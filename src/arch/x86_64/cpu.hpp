@@ -14,8 +14,21 @@ inline std::uint8_t inb(std::uint16_t port) {
   asm volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
   return value;
 }
+inline void outw(std::uint16_t port, std::uint16_t value) {
+  asm volatile("outw %0, %1" : : "a"(value), "Nd"(port));
+}
+inline std::uint16_t inw(std::uint16_t port) {
+  std::uint16_t value;
+  asm volatile("inw %1, %0" : "=a"(value) : "Nd"(port));
+  return value;
+}
 inline void outl(std::uint16_t port, std::uint32_t value) {
   asm volatile("outl %0, %1" : : "a"(value), "Nd"(port));
+}
+inline std::uint32_t inl(std::uint16_t port) {
+  std::uint32_t value;
+  asm volatile("inl %1, %0" : "=a"(value) : "Nd"(port));
+  return value;
 }
 
 inline std::uint64_t rdmsr(std::uint32_t msr) {

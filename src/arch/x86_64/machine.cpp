@@ -29,5 +29,28 @@ void irq_unmask(unsigned line) {
 void timer_arm_ns(std::uint64_t deadline_ns) {
   timer_arm(deadline_ns);
 }
+word io_read(std::uint16_t port, unsigned width) {
+  switch (width) {
+    case 1:
+      return inb(port);
+    case 2:
+      return inw(port);
+    default:
+      return inl(port);
+  }
+}
+void io_write(std::uint16_t port, unsigned width, word value) {
+  switch (width) {
+    case 1:
+      outb(port, std::uint8_t(value));
+      break;
+    case 2:
+      outw(port, std::uint16_t(value));
+      break;
+    default:
+      outl(port, std::uint32_t(value));
+      break;
+  }
+}
 
 }  // namespace ukernel::x86

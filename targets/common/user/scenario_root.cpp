@@ -2,8 +2,9 @@
 // core through ukernel/syscall.hpp, printing one line per check; it returns the number of failed
 // checks (its kAbort code: 0 makes the image exit with success). The same source runs on every
 // back-end; what differs (the cycle counter, the faulting instructions, checks an architecture
-// cannot make) comes from arch_kit.hpp and fault_cases.hpp of the image's target
-// (targets/<arch>/user/), and a skipped check is printed as "skip: ..." with the reason.
+// cannot make, checks of what only one architecture has) comes from arch_kit.hpp,
+// fault_cases.hpp and arch_checks.hpp of the image's target (targets/<arch>/user/), and a
+// skipped check is printed as "skip: ..." with the reason.
 //
 // Threads and spaces: the root task (priority 255) builds a second address space with this
 // image's code and read-only data mapped read-only (the same frames, through copies of the root
@@ -16,6 +17,7 @@
 
 #include <iterator>
 
+#include "arch_checks.hpp"
 #include "arch_kit.hpp"
 #include "fault_cases.hpp"
 #include "log.hpp"
@@ -40,6 +42,7 @@ constexpr unsigned kServerCNodeBits = 4;
 constexpr word kServerEndpoint = 1;
 constexpr word kServerNotification = 2;
 constexpr word kServerNotificationBadge = 0x8;
+constexpr word kPeerFreeSlot = 3;  // for the architecture's checks (user::Scenario)
 static_assert(user::kBadCapabilityAddress >= word{1} << kServerCNodeBits);
 
 // Labels of requests to the echo server.
@@ -278,11 +281,27 @@ void fault_tests(const SecondSpace& s, word fault_endpoint, word endpoint) {
 
 // Checks this architecture cannot make, each with the reason (not counted as checks).
 void report_skipped() {
-  for (const user::SkippedCheck& skip : user::kSkippedChecks) {
-    Line line;
-    line << "skip: " << skip.group << ": " << skip.what << " (" << skip.why << ")";
-    line.end();
-  }
+  for (const user::SkippedCheck& skip : user::kSkippedChecks)
+    user::report_skip(skip.group, skip.what, skip.why);
+}
+
+// The architecture's own checks (targets/<arch>/user/arch_checks.hpp), which may use the
+// fault-test thread and give it capabilities in a free slot of its CSpace.
+SecondSpace second;
+word fault_endpoint_slot;
+
+void architecture_checks() {
+  user::Scenario scenario{};
+  scenario.root = &root;
+  scenario.report = [](bool ok, std::string_view group, std::string_view what) {
+    report(root, ok, group, what);
+  };
+  scenario.fault = [](const user::FaultCase& c) {
+    return fault_ok(second.fault_thread, fault_endpoint_slot, c);
+  };
+  scenario.peer_cnode = second.cnode;
+  scenario.peer_free_slot = kPeerFreeSlot;
+  user::arch_checks(scenario);
 }
 
 }  // namespace
@@ -299,7 +318,7 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
   word notification = root.make(ObjectType::kNotification);
   word fault_endpoint = root.make(ObjectType::kEndpoint);
   word fault_badged = root.mint(fault_endpoint, Rights::kWrite, kFaultBadge);
-  SecondSpace second;
+  fault_endpoint_slot = fault_endpoint;
   bool built = endpoint != 0 && notification != 0 && fault_badged != 0 &&
                build_second_space(second, endpoint, notification, fault_badged);
   ipc_tests(endpoint, built);
@@ -308,6 +327,7 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
     capability_tests(endpoint);
     timer_tests(second);
     fault_tests(second, fault_endpoint, endpoint);
+    architecture_checks();
   }
   report_skipped();
   Line line;

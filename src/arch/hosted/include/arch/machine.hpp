@@ -72,6 +72,8 @@ struct Machine {
   static constexpr word kUserSpaceEnd = word{1} << 47;
   static constexpr unsigned kIrqLines = 32;
   static constexpr word kPhysicalBase = 0x100000;
+  // No I/O ports: the hosted example system's devices are include/ukernel/hosted/devices.hpp.
+  static constexpr bool kHasIoPorts = false;
 
   static void activate(PageTable&) {}
   static void* kernel_pointer(word paddr);

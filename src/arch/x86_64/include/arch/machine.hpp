@@ -19,6 +19,8 @@ void irq_mask(unsigned line);
 void irq_unmask(unsigned line);
 std::uint64_t now_ns();
 void timer_arm_ns(std::uint64_t deadline_ns);
+word io_read(std::uint16_t port, unsigned width);
+void io_write(std::uint16_t port, unsigned width, word value);
 }  // namespace ukernel::x86
 
 namespace ukernel::arch {
@@ -29,6 +31,7 @@ struct Machine {
   static constexpr word kPageSize = x86::kPageSize;
   static constexpr word kUserSpaceEnd = x86::kUserEnd;
   static constexpr unsigned kIrqLines = 24;
+  static constexpr bool kHasIoPorts = true;
 
   static void activate(PageTable& page_table) { x86::activate(page_table); }
   static void* kernel_pointer(word paddr) { return x86::physical_to_virtual(paddr); }
@@ -37,6 +40,11 @@ struct Machine {
   static std::uint64_t now_ns() { return x86::now_ns(); }
   static void timer_arm(std::uint64_t deadline_ns) { x86::timer_arm_ns(deadline_ns); }
   static void console_write(std::string_view text) { x86::console_write(text); }
+  // `in`/`out` for a thread that holds an IoPorts capability (the core checked the range).
+  static word io_read(std::uint16_t port, unsigned width) { return x86::io_read(port, width); }
+  static void io_write(std::uint16_t port, unsigned width, word value) {
+    x86::io_write(port, width, value);
+  }
 };
 
 static_assert(Backend<Machine>, "the x86-64 back-end does not satisfy arch::Backend");
