@@ -34,7 +34,8 @@
 #define UK_CTX_RFLAGS 152
 #define UK_CTX_RSP 160
 #define UK_CTX_SS 168
-#define UK_CTX_SIZE 176  // the end of the trap frame (Context continues with fields the CPU never sees)
+// The end of the trap frame (Context continues with fields the CPU never sees).
+#define UK_CTX_SIZE 176
 // Offsets from the vector slot, before the general registers are pushed.
 #define UK_FRAME_CS (UK_CTX_CS - UK_CTX_VECTOR)
 
