@@ -73,13 +73,13 @@ inline void user_trap(UserFrame& frame) {
 }
 
 // The calling thread's IPC buffer, wherever kThreadConfigure put it: the kernel loads the
-// thread's buffer address into TPIDRRO_EL0 (read-only at EL0) on every exit to user mode. A
-// core that does not report the address leaves it 0; the buffer is then at kUserIpcBuffer by
-// convention (one IPC-buffer thread per address space).
+// thread's buffer address into TPIDRRO_EL0 (readable, not writable, at EL0) on every exit to
+// user mode, so one `mrs` finds it (any number of IPC-buffer threads per space). A thread
+// configured without a buffer reads 0: it must not call this.
 inline IpcBuffer* user_ipc_buffer() {
   word address;
   asm("mrs %0, tpidrro_el0" : "=r"(address));
-  return reinterpret_cast<IpcBuffer*>(address != 0 ? address : kUserIpcBuffer);
+  return reinterpret_cast<IpcBuffer*>(address);
 }
 
 // User addresses are the program's own pointers.
