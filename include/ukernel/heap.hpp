@@ -56,7 +56,7 @@ class Heap {
     if (p == nullptr) return true;
     auto addr = reinterpret_cast<std::uintptr_t>(p);
     if (addr < begin_ + sizeof(Block) || addr >= end_ || addr % kAlignment != 0) return false;
-    Block* b = static_cast<Block*>(p) - 1;
+    auto* b = reinterpret_cast<Block*>(addr - sizeof(Block));  // from the range-checked address
     if (b->next != allocated() || b->size < sizeof(Block) ||
         b->size > end_ - reinterpret_cast<std::uintptr_t>(b))
       return false;
