@@ -1,8 +1,9 @@
 // Context: a thread's saved user-mode registers on AArch64.
 //
-// How this works: while a thread runs at EL0, SP_EL1 points just past the end of its Context
-// (resume() sets it), so the exception vectors in entry.S store x0..x30, SP_EL0, ELR_EL1 and
-// SPSR_EL1 straight into it, then move to the top of the kernel stack. Nothing of the thread
+// How this works: the first UK_CTX_SIZE bytes of a Context are its trap frame. While a thread
+// runs at EL0, SP_EL1 points just past them (resume() sets it), so the exception vectors in
+// entry.S store x0..x30, SP_EL0, ELR_EL1 and SPSR_EL1 straight into it, then move to the top of
+// the kernel stack. Nothing of the thread
 // stays on a kernel stack, which is what lets the core switch threads by returning a different
 // Context.
 //
