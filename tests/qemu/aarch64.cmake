@@ -3,6 +3,10 @@
 # (tests/qemu/run-qemu-aarch64.sh). A missing image fails the test: it never skips.
 set(UKERNEL_AARCH64_IMAGES ${PROJECT_SOURCE_DIR}/build/aarch64/targets/aarch64)
 set(UKERNEL_QEMU_AARCH64_RUNNER ${CMAKE_CURRENT_SOURCE_DIR}/run-qemu-aarch64.sh)
+# Logs of their own: the x86-64 tests' images have the same names (kernel-scenarios.elf, ...), and
+# ctest -j may run both at once.
+set(UKERNEL_QEMU_AARCH64_LOG_DIR ${CMAKE_CURRENT_BINARY_DIR}/aarch64)
+file(MAKE_DIRECTORY ${UKERNEL_QEMU_AARCH64_LOG_DIR})
 
 # ukernel_qemu_aarch64_test(NAME IMAGE [STATUS n] [CPU model] EXPECT line...): QEMU gets 50 s,
 # ctest 60 s. CPU replaces the runner's cortex-a57.
@@ -20,7 +24,7 @@ function(ukernel_qemu_aarch64_test name image)
   set_tests_properties(${name} PROPERTIES
     TIMEOUT 60
     LABELS qemu
-    ENVIRONMENT "QEMU_LOG_DIR=${CMAKE_CURRENT_BINARY_DIR}")
+    ENVIRONMENT "QEMU_LOG_DIR=${UKERNEL_QEMU_AARCH64_LOG_DIR}")
 endfunction()
 
 ukernel_qemu_aarch64_test(qemu.aarch64.boot_smoke ${UKERNEL_AARCH64_IMAGES}/boot-smoke.elf

@@ -45,6 +45,7 @@ if ! command -v "$qemu" >/dev/null; then
 fi
 
 log_dir=${QEMU_LOG_DIR:-$(dirname "$image")}
+mkdir -p "$log_dir"
 suffix=""
 [ "$cpu" = cortex-a57 ] || suffix=".$cpu"  # runs of one image on two CPUs may be concurrent
 log="$log_dir/$(basename "$image" .elf)$suffix.serial.log"
