@@ -26,12 +26,18 @@ ensure_deps() {
     { echo "apt-get install failed" >&2; exit 1; }
 }
 
-# configure + build one CMake preset, quietly unless it fails.
+# Configures and builds one CMake preset. The configure step is quiet unless it fails; so is the
+# build when UKERNEL_QUIET_BUILD=1 (scripts/run, so that only the system's session is printed).
 build_preset() {
   local preset=$1
   cmake --preset "$preset" >"build/.configure-$preset.log" 2>&1 ||
     { cat "build/.configure-$preset.log"; echo "configure of preset '$preset' failed" >&2; exit 1; }
-  cmake --build --preset "$preset" || { echo "build of preset '$preset' failed" >&2; exit 1; }
+  if [ "${UKERNEL_QUIET_BUILD:-0}" = 1 ]; then
+    cmake --build --preset "$preset" >"build/.build-$preset.log" 2>&1 ||
+      { cat "build/.build-$preset.log"; echo "build of preset '$preset' failed" >&2; exit 1; }
+  else
+    cmake --build --preset "$preset" || { echo "build of preset '$preset' failed" >&2; exit 1; }
+  fi
 }
 
 mkdir -p "$UKERNEL_ROOT/build"
