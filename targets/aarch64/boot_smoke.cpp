@@ -1,10 +1,11 @@
 // boot-smoke: the AArch64 back-end's first scenario, before the kernel core is linked in.
 //
-// Boots, takes the PL011's transmit interrupt through the GIC, builds one user address space,
-// runs user_program.S at EL0: a kDebugWrite system call, then spinning while the generic timer
-// preempts it, then one faulting action per restart of the program. Every fault must be
-// reported with the expected kind, address and instruction pointer. Then QEMU exits with
-// ExitCode::kSuccess. Any surprise exits with kFailure (a test failure) or kPanic (kernel bug).
+// Boots, takes the PL011's transmit interrupt through the GIC, builds one user address space
+// (with the PL011 mapped as device memory), runs user_program.S at EL0: a kDebugWrite system
+// call, a line written straight to the UART, then spinning while the generic timer preempts it,
+// then one faulting action per restart of the program. Every fault must be reported with the
+// expected kind, address and instruction pointer. Then QEMU exits with ExitCode::kSuccess. Any
+// surprise exits with kFailure (a test failure) or kPanic (kernel bug).
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -33,6 +34,7 @@ constexpr word kKernelWriteAddress = 0xffff000040200000;  // user_program.S writ
 constexpr word kUartAddress = 0x09000000;                 // and reads here
 constexpr word kKernelHalfIp = 0xffff000040200000;        // the last action starts here
 constexpr word kStackCodeAddress = kStackTop - 64;        // action 7 jumps here
+constexpr word kUserUartAddress = 0x600000;               // action 0 writes a line to the UART here
 
 word user_address(const char* symbol) {
   return kCodeBase + static_cast<word>(symbol - user_program_start);
@@ -131,8 +133,12 @@ void build_address_space() {
   space.unmap(kStackTop - kPageSize);
   if (space.lookup(kStackTop - 8) != kNoPhysical) fail("unmap");
   if (!space.map(kStackTop - kPageSize, stack, Rights::kRead | Rights::kWrite)) fail("remap");
+  if (!space.map_device(kUserUartAddress, kUartAddress, Rights::kRead | Rights::kWrite) ||
+      space.lookup(kUserUartAddress) != kUartAddress) {
+    fail("device mapping of the UART");
+  }
   print("paging: user space at ", hex(space.root()), ": code ", hex(kCodeBase), " (r-x), stack ",
-        hex(kStackTop - kPageSize), " (rw-)\n");
+        hex(kStackTop - kPageSize), " (rw-), UART ", hex(kUserUartAddress), " (device)\n");
 }
 
 }  // namespace

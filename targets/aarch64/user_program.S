@@ -2,7 +2,8 @@
 // copies [user_program_start, user_program_end) to a user page and starts it at user_entry with
 // the action number in x0.
 //   0: kDebugWrite a line, check the preserved registers and that integer division by zero
-//      gives 0 without a trap, then spin (the timer preempts it)
+//      gives 0 without a trap, write a line to the UART through its device mapping at 0x600000,
+//      then spin (the timer preempts it)
 //   1: write to kernel memory            -> data abort         (kMemoryAccess)
 //   2: wfi                               -> trapped WFI        (kProtection)
 //   3: read the UART's registers         -> data abort         (kMemoryAccess: not mapped)
@@ -64,6 +65,12 @@ hello:
         mov x12, #1
         sdiv x13, x12, xzr              // AArch64: no divide fault, the result is 0
         cbnz x13, broken
+        ldr x10, =0x600000              // the PL011, mapped as device memory by the kernel
+        adr x11, uart_text
+1:      ldrb w12, [x11], #1
+        cbz w12, spin
+        str w12, [x10]                  // UARTDR
+        b 1b
 spin:
         add x19, x19, #1
         b spin
@@ -102,6 +109,8 @@ user_fault_code_write:
         udf #3
         .ltorg
 
+uart_text:
+        .asciz "user: EL0 wrote this line to the PL011 through a device mapping\n"
         .balign 8
 hello_text:
         .ascii "user: hello from EL0 via kDebugWrite\n"

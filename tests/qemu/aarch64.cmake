@@ -32,6 +32,7 @@ ukernel_qemu_aarch64_test(qemu.aarch64.boot_smoke ${UKERNEL_AARCH64_IMAGES}/boot
     "ukernel aarch64 boot-smoke"
     "irq: PL011 line 1 delivered through the GIC"
     "user: hello from EL0 via kDebugWrite"
+    "user: EL0 wrote this line to the PL011 through a device mapping"
     "timer: 3 ticks preempted the spinning program"
     "fault: kind=memory addr=0xffff000040200000"
     "smoke: write to kernel memory reported"

@@ -14,6 +14,7 @@ namespace {
 namespace desc {
 constexpr word kValid = 1;
 constexpr word kTableOrPage = 2;
+constexpr word kDevice = word{1} << 2;    // AttrIndx 1: Device-nGnRnE (MAIR_EL1, boot.S)
 constexpr word kUser = word{1} << 6;      // AP[1]: EL0 may access
 constexpr word kReadOnly = word{1} << 7;  // AP[2]
 constexpr word kInnerShareable = word{3} << 8;
@@ -90,16 +91,28 @@ word* PageTable::walk(word vaddr, bool create) {
 }
 
 bool PageTable::map(word vaddr, word paddr, Rights rights) {
+  bool writable = has_rights(rights, Rights::kWrite);
+  return set_entry(vaddr, paddr, rights,
+                   desc::kInnerShareable | (writable ? desc::kUserNoExecute : 0));
+}
+
+bool PageTable::map_device(word vaddr, word paddr, Rights rights) {
+  return set_entry(vaddr, paddr, rights, desc::kDevice | desc::kUserNoExecute);
+}
+
+// Writes the level-3 entry of a user page (`attributes`: memory type, shareability, UXN), which
+// must be empty; false if it is not, or the arguments are not a user page. A page EL0 may execute
+// is made coherent for instruction fetches first.
+bool PageTable::set_entry(word vaddr, word paddr, Rights rights, word attributes) {
   if (!is_user_page(vaddr) || (paddr & (kPageSize - 1)) != 0 || rights == Rights::kNone) {
     return false;
   }
   word* entry = walk(vaddr, true);
   if (entry == nullptr || (*entry & desc::kValid) != 0) return false;
-  word flags = desc::kValid | desc::kTableOrPage | desc::kUser | desc::kInnerShareable |
-               desc::kAccessed | desc::kNotGlobal | desc::kPrivilegedNoExecute;
-  bool writable = has_rights(rights, Rights::kWrite);
-  flags |= writable ? desc::kUserNoExecute : desc::kReadOnly;
-  if (!writable) make_executable(paddr);
+  word flags = desc::kValid | desc::kTableOrPage | desc::kUser | desc::kAccessed |
+               desc::kNotGlobal | desc::kPrivilegedNoExecute | attributes;
+  if (!has_rights(rights, Rights::kWrite)) flags |= desc::kReadOnly;
+  if ((flags & desc::kUserNoExecute) == 0) make_executable(paddr);
   *entry = (paddr & desc::kAddressMask) | flags;
   dsb_ishst();  // the walker sees the entry before the thread next runs
   return true;

@@ -3,8 +3,9 @@
 //
 // Tables come from the pool the core passes in (the memory after the AddressSpace object) and
 // go back to it with the object. Rights: kRead -> read-only, executable at EL0; kRead|kWrite ->
-// read-write, never executable (W^X: the ABI has no execute right). No user page is executable
-// at EL1 (PXN), and the kernel half is not accessible from EL0 at all.
+// read-write, never executable (W^X: the ABI has no execute right). Device pages (map_device)
+// are never executable. No user page is executable at EL1 (PXN), and the kernel half is not
+// accessible from EL0 at all.
 //
 // ASIDs: each table gets an ASID when it is first activated in the current generation; when
 // the 16-bit ASIDs run out, the whole TLB is flushed and a new generation starts, so an ASID is
@@ -22,6 +23,8 @@ class PageTable {
   PageTable(void* pool, std::size_t pool_size, word pool_paddr);
 
   bool map(word vaddr, word paddr, Rights rights);
+  // Maps one page of device registers (Device-nGnRnE, never executable) for a user-mode driver.
+  bool map_device(word vaddr, word paddr, Rights rights);
   void unmap(word vaddr);
   word lookup(word vaddr) const;
 
@@ -32,6 +35,7 @@ class PageTable {
 
  private:
   word allocate_table();
+  bool set_entry(word vaddr, word paddr, Rights rights, word attributes);
   word* walk(word vaddr, bool create);
   void flush(word vaddr) const;
 
