@@ -263,10 +263,15 @@ struct BootInfo {
   struct Untyped {
     word paddr;
     word size_bits;
+    // 1: device memory (a physical range that is not RAM, such as a device's registers). It can
+    // only be retyped into frames (other types: kInvalidArgument); the kernel never writes it
+    // (its frames are not zeroed, and cannot be IPC buffers), and maps those frames uncached.
+    // Device entries follow the RAM ones.
+    word is_device;
   };
   word first_free_slot;  // slots from here to 2^cnode_bits - 1 are empty
   word cnode_bits;
-  word untyped_count;  // untyped[i] is in slot kFirstUntypedSlot + i
+  word untyped_count;  // untyped[i] is in slot kFirstUntypedSlot + i (RAM, then device memory)
   word irq_lines;      // valid lines for kIrqControlGet: 0 .. irq_lines-1
   word page_size;
   // Boot modules (bare metal): the image's module archive, mapped read-only at modules_vaddr in

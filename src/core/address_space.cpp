@@ -22,6 +22,17 @@ void forget_mapping(AddressSpace& as, Slot& frame) {
   }
 }
 
+// A frame of device memory maps with the back-end's device attributes (x86-64: uncached). A
+// template on the back-end, so that one without device memory needs no map_device: the discarded
+// branch of an `if constexpr` is instantiated only inside a template.
+template <class M>
+bool map_page(typename M::PageTable& pt, word vaddr, word paddr, Rights rights, bool device) {
+  if constexpr (M::kHasDeviceMemory) {
+    if (device) return pt.map_device(vaddr, paddr, rights);
+  }
+  return pt.map(vaddr, paddr, rights);
+}
+
 Error map(AddressSpace& as, Thread& caller, const InvocationArgs& args) {
   if (!args.has(3)) return Error::kInvalidArgument;
   Slot* frame = caller.cspace()->slot(args[0]);
@@ -41,7 +52,8 @@ Error map(AddressSpace& as, Thread& caller, const InvocationArgs& args) {
     if (as.page_table.lookup(vaddr + off) != kNoPhysical) return Error::kBusy;
   }
   for (word off = 0; off < size; off += kPage) {
-    if (!as.page_table.map(vaddr + off, frame->cap.object + off, rights)) {
+    if (!map_page<Machine>(as.page_table, vaddr + off, frame->cap.object + off, rights,
+                           frame->cap.device)) {
       for (word undo = 0; undo < off; undo += kPage)
         as.page_table.unmap(vaddr + undo);
       return Error::kNotEnoughMemory;  // the space's page-table pool is used up
@@ -87,6 +99,7 @@ void* user_to_kernel(AddressSpace& as, word vaddr, std::size_t bytes) {
   if (bytes == 0 || vaddr >= Machine::kUserSpaceEnd) return nullptr;
   for (std::uint32_t i = 0; i < as.mapping_count; ++i) {
     const Cap& cap = as.mappings[i]->cap;
+    if (cap.device) continue;  // a device's registers are not the kernel's to touch
     word size = word{1} << cap.size_bits;
     if (vaddr >= cap.badge && vaddr - cap.badge < size && bytes <= size - (vaddr - cap.badge)) {
       return Machine::kernel_pointer(cap.object + (vaddr - cap.badge));
@@ -133,6 +146,9 @@ void finalise_address_space(AddressSpace& as) {
   while (as.mapping_count > 0)
     unmap_frame(*as.mappings[as.mapping_count - 1]);
   if (k.active_space == &as) k.active_space = nullptr;
+  // The space was made with placement new; the back-end's table may hold something to give
+  // back (x86-64: its PCID) and must not stay loaded once its memory can be reused.
+  as.page_table.~PageTable();
 }
 
 }  // namespace ukernel::core

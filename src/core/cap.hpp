@@ -36,12 +36,16 @@ struct Cap {
   ObjectType type = ObjectType::kNone;
   Rights rights = Rights::kNone;
   std::uint8_t size_bits = 0;  // untyped and frame: log2 of the size in bytes
-  word badge = 0;              // endpoint/notification: badge; untyped: watermark in bytes;
-                               // frame: virtual address it is mapped at (when mapped);
-                               // I/O ports: the number of ports
-  word object = 0;             // kernel pointer to the object; untyped/frame: physical address;
-                               // reply: the waiting caller; irq control: unused; irq handler:
-                               // the line; I/O ports: the first port
+  // Untyped and frame: the memory is a device's, not RAM (BootInfo::Untyped::is_device). A device
+  // untyped retypes only into frames, which inherit the flag; the kernel never writes such
+  // memory, and maps it with device attributes. Kept in what was padding: Cap does not grow.
+  bool device = false;
+  word badge = 0;   // endpoint/notification: badge; untyped: watermark in bytes;
+                    // frame: virtual address it is mapped at (when mapped);
+                    // I/O ports: the number of ports
+  word object = 0;  // kernel pointer to the object; untyped/frame: physical address;
+                    // reply: the waiting caller; irq control: unused; irq handler:
+                    // the line; I/O ports: the first port
   AddressSpace* mapped_in = nullptr;  // frame: where this capability mapped it, if anywhere
 
   bool empty() const { return type == ObjectType::kNone; }

@@ -66,8 +66,9 @@ class BootAllocator {
 };
 
 // Splits [base, end) into the largest naturally aligned power-of-two blocks and makes an untyped
-// capability for each. Returns false if the boot info has no room left.
-bool add_untyped(word base, word end, CNode& root, BootInfo& info) {
+// capability for each (of device memory if `device`). Returns false if the boot info has no room
+// left.
+bool add_untyped(word base, word end, CNode& root, BootInfo& info, bool device = false) {
   while (base < end) {
     unsigned bits = kMaxUntypedBits;
     while (bits > kMinUntypedBits &&
@@ -77,8 +78,8 @@ bool add_untyped(word base, word end, CNode& root, BootInfo& info) {
     if ((word{1} << bits) > end - base) return true;  // a sliver below the minimum is left out
     if (info.untyped_count == kMaxBootUntyped) return false;
     Slot* slot = root.slot(kFirstUntypedSlot + info.untyped_count);
-    slot_insert(*slot, create_object(ObjectType::kUntyped, base, bits), nullptr);
-    info.untyped[info.untyped_count++] = {base, bits};
+    slot_insert(*slot, create_object(ObjectType::kUntyped, base, bits, device), nullptr);
+    info.untyped[info.untyped_count++] = {base, bits, device ? 1u : 0u};
     base += word{1} << bits;
   }
   return true;
@@ -190,6 +191,12 @@ bool boot(const BootConfig& config) {
   for (std::size_t i = 1; i < config.region_count && fits; ++i) {
     fits = add_untyped(config.regions[i].paddr, config.regions[i].paddr + config.regions[i].size,
                        root, info);
+  }
+  if constexpr (Machine::kHasDeviceMemory) {
+    for (std::size_t i = 0; i < config.device_region_count && fits; ++i) {
+      const MemoryRegion& r = config.device_regions[i];
+      fits = add_untyped(r.paddr, r.paddr + r.size, root, info, true);
+    }
   }
   if (!fits) kernel_log("boot: more memory blocks than BootInfo holds; the rest is unused");
 

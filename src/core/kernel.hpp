@@ -165,6 +165,10 @@ struct RootMapping {
 struct BootConfig {
   const MemoryRegion* regions;  // memory the kernel may hand out (becomes untyped)
   std::size_t region_count;
+  // Device memory for the root task (device untyped, after the RAM blocks); only a back-end with
+  // Machine::kHasDeviceMemory passes any. None may overlap RAM or a device the kernel uses.
+  const MemoryRegion* device_regions = nullptr;
+  std::size_t device_region_count = 0;
   const RootMapping* image = nullptr;  // frames of the root image (bare metal)
   std::size_t image_count = 0;
   word root_entry;  // root task: instruction pointer, stack pointer

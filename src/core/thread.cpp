@@ -39,7 +39,9 @@ Error configure(Thread& target, Thread& caller, const InvocationArgs& args) {
   if (args[2] != 0) {
     if (Error e = cap_argument(caller, args[2], ObjectType::kFrame, frame); e != Error::kOk)
       return e;
-    if ((word{1} << frame->cap.size_bits) < sizeof(IpcBuffer)) return Error::kInvalidArgument;
+    // The kernel writes the buffer, so it must be RAM, not a device's registers.
+    if ((word{1} << frame->cap.size_bits) < sizeof(IpcBuffer) || frame->cap.device)
+      return Error::kInvalidArgument;
     if (!has_rights(frame->cap.rights, Rights::kRead | Rights::kWrite))
       return Error::kInsufficientRights;
   }

@@ -55,9 +55,11 @@ word object_size(ObjectType type, unsigned size_bits) {
   }
 }
 
-Cap create_object(ObjectType type, word paddr, unsigned size_bits) {
+Cap create_object(ObjectType type, word paddr, unsigned size_bits, bool device) {
   word size = object_size(type, size_bits);
-  if (type != ObjectType::kUntyped) std::memset(Machine::kernel_pointer(paddr), 0, size);
+  // Device memory is never written: its bytes are a device's registers (and outside the
+  // kernel's map of RAM).
+  if (type != ObjectType::kUntyped && !device) std::memset(Machine::kernel_pointer(paddr), 0, size);
   Cap cap;
   cap.type = type;
   cap.rights = Rights::kAll;
@@ -84,6 +86,7 @@ Cap create_object(ObjectType type, word paddr, unsigned size_bits) {
     case ObjectType::kFrame:
       cap.object = paddr;
       cap.size_bits = std::uint8_t(size_bits);
+      cap.device = device;
       break;
     default:
       break;
@@ -103,6 +106,8 @@ Error invoke_untyped(Slot& untyped, word label, Thread& caller) {
   auto type = ObjectType(type_word);
   word size = object_size(type, unsigned(size_bits));
   if (size == 0 || count == 0 || count > kMaxRetypeCount) return Error::kInvalidArgument;
+  // Device memory holds no kernel objects: they would live in a device's registers.
+  if (untyped.cap.device && type != ObjectType::kFrame) return Error::kInvalidArgument;
 
   Slot* dest_node_slot = caller.cspace()->slot(args[2]);
   if (dest_node_slot == nullptr || dest_node_slot->empty()) return Error::kInvalidCapability;
@@ -125,7 +130,8 @@ Error invoke_untyped(Slot& untyped, word label, Thread& caller) {
 
   for (word i = 0; i < count; ++i) {
     word paddr = untyped.cap.object + start + i * size;
-    slot_insert(*dest.slot(args[3] + i), create_object(type, paddr, unsigned(size_bits)), &untyped);
+    slot_insert(*dest.slot(args[3] + i),
+                create_object(type, paddr, unsigned(size_bits), untyped.cap.device), &untyped);
   }
   untyped.cap.badge = start + count * size;
   set_invocation_reply(caller, Error::kOk, 0);

@@ -5,6 +5,9 @@
 // empty slots as children of the untyped capability. Once every child is gone (revoke), the
 // watermark resets and the memory is used afresh. A server can only create objects from the
 // untyped memory it was given, so no server can exhaust kernel memory for the others.
+//
+// Device untyped (Cap::device, from BootConfig::device_regions) covers a device's registers
+// rather than RAM: it retypes only into frames, which are never zeroed and map uncached.
 #pragma once
 
 #include "core/cap.hpp"
@@ -17,7 +20,8 @@ word object_size(ObjectType type, unsigned size_bits);
 
 Error invoke_untyped(Slot& untyped, word label, Thread& caller);
 
-// Makes one object of `type` at `paddr` (zeroed) and returns its capability.
-Cap create_object(ObjectType type, word paddr, unsigned size_bits);
+// Makes one object of `type` at `paddr` (zeroed) and returns its capability. An untyped or frame
+// of device memory (`device`) is not touched, and its capability carries the flag.
+Cap create_object(ObjectType type, word paddr, unsigned size_bits, bool device = false);
 
 }  // namespace ukernel::core

@@ -192,7 +192,34 @@ void orphan_root(word info) {
   expect("root done", 1, 1);
 }
 
+// The hosted back-end has no device memory (Machine::kHasDeviceMemory is false): every untyped
+// block the root task gets is RAM, so every one of them makes any object. (Device untyped, and
+// its retype rules, are tested on x86-64: targets/x86_64/user/device_checks.hpp.)
+void no_device_root(word info) {
+  test::RootKit kit(info);
+  const BootInfo& boot = kit.info();
+  expect("some untyped", word(boot.untyped_count > 0), 1);
+  word devices = 0;
+  for (word i = 0; i < boot.untyped_count; ++i)
+    devices += boot.untyped[i].is_device;
+  expect("no device untyped", devices, 0);
+  word slot = kit.slot();
+  expect("the last untyped makes an endpoint",
+         retype(kFirstUntypedSlot + boot.untyped_count - 1, ObjectType::kEndpoint, 0,
+                kRootCNodeSlot, slot),
+         Error::kOk);
+  expect("root done", 1, 1);
+}
+
 }  // namespace
+
+TEST_CASE("hosted BootInfo lists no device untyped") {
+  test::reset_observations();
+  hosted::Simulation sim;
+  REQUIRE(sim.run(no_device_root) == hosted::RunResult::kIdle);
+  INFO(sim.console());
+  test::check_observations(4);
+}
 
 TEST_CASE("a server out of kernel memory gets kNotEnoughMemory; revoke makes it reusable") {
   test::reset_observations();

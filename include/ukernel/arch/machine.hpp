@@ -73,12 +73,25 @@ template <class M>
 concept IoPortAccess = std::same_as<decltype(M::kHasIoPorts), const bool> &&
     (!M::kHasIoPorts || IoPortAccessors<M>);
 
+// Device memory (MMIO: physical ranges that are not RAM). A back-end that hands device regions to
+// the root task (BootConfig::device_regions, which become device untyped memory) maps frames made
+// from them with device attributes (x86-64: uncached) through map_device; the core calls it only
+// when kHasDeviceMemory, for frames of device memory, so a back-end without any needs no stub.
+template <class P>
+concept DevicePageTable = requires(P& pt, word vaddr, word paddr, Rights rights) {
+  { pt.map_device(vaddr, paddr, rights) } -> std::same_as<bool>;
+};
+template <class M>
+concept DeviceMemory = std::same_as<decltype(M::kHasDeviceMemory), const bool> &&
+    (!M::kHasDeviceMemory || DevicePageTable<typename M::PageTable>);
+
 template <class M>
 concept Backend = requires(std::string_view text, word paddr, unsigned line,
                            typename M::PageTable& pt, std::uint64_t ns) {
   requires UserContext<typename M::Context>;
   requires PageTable<typename M::PageTable>;
   requires IoPortAccess<M>;
+  requires DeviceMemory<M>;
   // Page size of the translation hardware; frames are multiples of it.
   requires M::kPageSize >= 4096;
   // User virtual addresses are below this.

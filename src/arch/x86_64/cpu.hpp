@@ -90,6 +90,13 @@ inline void write_cr4(std::uint64_t v) {
 inline void invlpg(std::uint64_t vaddr) {
   asm volatile("invlpg (%0)" : : "r"(vaddr) : "memory");
 }
+// INVPCID type 0: the TLB entry for `vaddr` tagged with `pcid` (any PCID, not only the current).
+inline void invpcid_address(std::uint64_t pcid, std::uint64_t vaddr) {
+  struct {
+    std::uint64_t pcid, vaddr;
+  } descriptor{pcid, vaddr};
+  asm volatile("invpcid %0, %1" : : "m"(descriptor), "r"(std::uint64_t{0}) : "memory");
+}
 
 struct CpuidResult {
   std::uint32_t eax, ebx, ecx, edx;

@@ -4,6 +4,7 @@
 #include "arch/boot.hpp"
 #include "arch/console.hpp"
 #include "arch/interrupts.hpp"
+#include "arch/page_table.hpp"
 #include "cpu.hpp"
 #include "cpu_local.hpp"
 #include "paging.hpp"
@@ -19,7 +20,6 @@ CpuFeatures features;
 constexpr std::uint64_t kCr0MonitorCoprocessor = 1u << 1;
 constexpr std::uint64_t kCr0Emulation = 1u << 2;
 constexpr std::uint64_t kCr4Osfxsr = 1u << 9;
-constexpr std::uint64_t kCr4Pcide = 1u << 17;
 constexpr std::uint64_t kCr4Smep = 1u << 20;
 constexpr std::uint64_t kCr4Smap = 1u << 21;
 
@@ -36,8 +36,8 @@ void protection_init() {
   // map), so both can be on unconditionally.
   if (features.smep) cr4 |= kCr4Smep;
   if (features.smap) cr4 |= kCr4Smap;
-  cr4 &= ~kCr4Pcide;  // PCIDs are not used yet
   write_cr4(cr4);
+  pcid_init();  // CR3's low 12 bits are still 0 (the boot tables), as CR4.PCIDE needs
   features.nx = (rdmsr(msr::kEfer) & kEferNxe) != 0;
 }
 

@@ -9,11 +9,6 @@ namespace ukernel::x86 {
 
 static_assert(arch::Machine::kIrqLines == kIrqLines);
 
-// The core calls this only when the space changes (switch_space), so CR3 is written without
-// reading it first.
-void activate(const PageTable& page_table) {
-  write_cr3(page_table.root() != kNoPhysical ? page_table.root() : kernel_root());
-}
 void irq_mask(unsigned line) {
   ioapic_mask(line);
 }

@@ -12,6 +12,9 @@
 // mapped read-only at kUserBootModules in the root task's space, in as few naturally aligned
 // power-of-two frames as the section allows (each one mapping of the space's 128), and BootInfo
 // says where. The root task loads them from there.
+//
+// Device memory: the regions of kDeviceRegions become device untyped for the root task (after
+// the RAM blocks), the only way a device's registers reach user space.
 #include <array>
 
 #include "arch/boot.hpp"
@@ -41,6 +44,17 @@ struct ProgramHeader {
 constexpr std::uint32_t kLoad = 1;
 constexpr std::uint32_t kWritable = 2;
 constexpr word kKeepFrames = 16;  // for the back-end after boot (it allocates none yet)
+
+// Device regions handed to the root task: the HPET's registers (QEMU's pc and q35 machines, and
+// PCs generally, put them at 0xfed00000). The kernel's own devices, the local APIC (0xfee00000)
+// and the I/O APIC (0xfec00000), are not among them, so no thread can reprogram them.
+constexpr std::array<core::MemoryRegion, 1> kDeviceRegions = {{{0xfed00000, kPageSize}}};
+constexpr bool outside(const core::MemoryRegion& r, word begin, word size) {
+  return r.paddr + r.size <= begin || r.paddr >= begin + size;
+}
+static_assert(outside(kDeviceRegions[0], 0xfee00000, kPageSize) &&
+              outside(kDeviceRegions[0], 0xfec00000, kPageSize));
+std::array<core::MemoryRegion, kDeviceRegions.size()> device_regions;
 
 std::array<core::RootMapping, 120> mappings;
 std::size_t mapping_count = 0;
@@ -110,12 +124,29 @@ word load_root_image() {
   return header.entry;
 }
 
+// The device regions that are not RAM on this machine (a memory map that reports one as RAM
+// is wrong, or the machine is not a PC: the region is left out rather than handed out twice).
+std::size_t find_device_regions() {
+  std::size_t count = 0;
+  for (const core::MemoryRegion& device : kDeviceRegions) {
+    bool is_ram = false;
+    for (const MemoryRegion& m : boot_memory_map())
+      is_ram |= m.type == kMemoryRam && !outside(device, m.base, m.size);
+    if (!is_ram) device_regions[count++] = device;
+  }
+  return count;
+}
+
 }  // namespace
 
 void kernel_main() {
   print("ukernel x86-64: kernel core, root task ",
         static_cast<word>(ukernel_root_elf_end - ukernel_root_elf_start), " bytes, fast path ",
         ukernel_fastpath_option ? "on" : "off", "\n");
+  PcidSupport pcids = pcid_support();
+  print("address spaces: PCIDs ",
+        pcids.pcid ? (pcids.invpcid ? "on, INVPCID" : "on, no INVPCID") : "off (the CPU has none)",
+        "\n");
   word modules_size = map_boot_modules();
   word entry = load_root_image();
   std::array<PhysicalRange, 64> ranges;
@@ -125,6 +156,8 @@ void kernel_main() {
   core::BootConfig config{};
   config.regions = regions.data();
   config.region_count = count;
+  config.device_regions = device_regions.data();
+  config.device_region_count = find_device_regions();
   config.image = mappings.data();
   config.image_count = mapping_count;
   config.root_entry = entry;

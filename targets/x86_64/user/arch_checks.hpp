@@ -1,4 +1,5 @@
-// The scenario's x86-64 checks: I/O ports through capabilities. The root task holds a capability
+// The scenario's x86-64 checks: I/O ports through capabilities, then device memory and a device
+// interrupt (device_checks.hpp). The root task holds a capability
 // for all 65536 ports (kIoPortsSlot); it writes and reads COM1's scratch register through it,
 // issues a capability for COM1's eight ports, and checks every way an access can be refused.
 // A thread never gets the hardware right to `in`/`out`: even one holding an IoPorts capability
@@ -6,6 +7,7 @@
 #pragma once
 
 #include "arch_scenario.hpp"
+#include "device_checks.hpp"
 #include "fault_cases.hpp"
 #include "ukernel/caps.hpp"
 
@@ -84,6 +86,9 @@ inline void arch_checks(const Scenario& s) {
              cnode_delete(s.peer_cnode, s.peer_free_slot) == Error::kInvalidCapability &&
              writes_back(all, kCom1Scratch, 0),
          "revoke removes the issued capability and its copies, the root's stays");
+
+  device_memory_checks(s);
+  interrupt_checks(s);
 }
 
 }  // namespace ukernel::user

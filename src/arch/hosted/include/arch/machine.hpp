@@ -74,6 +74,8 @@ struct Machine {
   static constexpr word kPhysicalBase = 0x100000;
   // No I/O ports: the hosted example system's devices are include/ukernel/hosted/devices.hpp.
   static constexpr bool kHasIoPorts = false;
+  // No device memory either: BootInfo lists no device untyped.
+  static constexpr bool kHasDeviceMemory = false;
 
   static void activate(PageTable&) {}
   static void* kernel_pointer(word paddr);

@@ -14,7 +14,6 @@
 #include "ukernel/arch/machine.hpp"
 
 namespace ukernel::x86 {
-void activate(const PageTable& page_table);
 void irq_mask(unsigned line);
 void irq_unmask(unsigned line);
 std::uint64_t now_ns();
@@ -32,8 +31,10 @@ struct Machine {
   static constexpr word kUserSpaceEnd = x86::kUserEnd;
   static constexpr unsigned kIrqLines = 24;
   static constexpr bool kHasIoPorts = true;
+  // Device regions (root_task.cpp) become device untyped; their frames map uncached.
+  static constexpr bool kHasDeviceMemory = true;
 
-  static void activate(PageTable& page_table) { x86::activate(page_table); }
+  static void activate(PageTable& page_table) { page_table.activate(); }
   static void* kernel_pointer(word paddr) { return x86::physical_to_virtual(paddr); }
   static void irq_mask(unsigned line) { x86::irq_mask(line); }
   static void irq_unmask(unsigned line) { x86::irq_unmask(line); }
