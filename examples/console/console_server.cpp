@@ -74,13 +74,16 @@ extern "C" void ukernel_image_main(word index) {
   ConsoleServer server(attach_rings(restarted));
   if (restarted) log("console: restarted; input typed while it was down may be lost");
   server.drain();  // what the previous instance did not print
+  // Acknowledge before reading, here and below: on an edge-triggered line (a PC's ISA
+  // interrupts) an edge while the line is masked is lost, and input arriving after the last read
+  // would wait for good. The line may still be masked from the previous instance.
+  (void)ukernel::irq_ack(kIrqSlot);
   server.read_input();
-  (void)ukernel::irq_ack(kIrqSlot);  // the line may still be masked from the previous instance
   runtime.announce();
   runtime.serve(server, 0, [&](word bits) {
     if ((bits & kIrqBit) != 0) {
-      server.read_input();
       (void)ukernel::irq_ack(kIrqSlot);
+      server.read_input();
     }
   });
 }

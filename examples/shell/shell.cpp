@@ -23,7 +23,7 @@ constexpr unsigned kBenchCalls = 1000;
 constexpr std::string_view kPrompt = "uk> ";
 constexpr std::string_view kCommands =
     "commands: help, ps, echo ARGS, uptime, sleep MS, crash SERVER, hang SERVER, kill SERVER, "
-    "bench ipc";
+    "bench ipc, poweroff";
 
 struct ShellProtocol {
   using Methods = rpc::Methods<>;  // the shell serves only the control protocol
@@ -132,6 +132,8 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
       kill(argument);
     } else if (command == "bench" && argument == "ipc") {
       bench();
+    } else if (command == "poweroff") {
+      power_off();
     } else {
       print("unknown command '{}'; {}\n", command, kCommands);
     }
@@ -262,6 +264,12 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
     } else {
       print("kill: {} not stopped (error {})\n", name, word(killed.error()));
     }
+  }
+
+  // Returns only if the supervisor cannot power off (a hosted run ends when its input ends).
+  void power_off() {
+    auto off = runtime_.supervisor().call<supervisor::Protocol::PowerOff>();
+    print("poweroff: not on this back-end (error {})\n", word(off.error()));
   }
 
   // Round trips to the hello server's ping, timed with the timer service.

@@ -3,6 +3,7 @@
 
 #include <bit>
 
+#include "ukernel/caps.hpp"
 #include "ukernel/log.hpp"
 
 namespace supervisor {
@@ -13,7 +14,7 @@ using ukernel::kRootCNodeSlot;
 
 namespace {
 constexpr word kServerIpcBuffer = 0x10000000;  // in each server's own address space
-constexpr unsigned kAddressSpaceBits = 14;     // the page-table pool of a server's space
+constexpr unsigned kAddressSpaceBits = Platform::kAddressSpaceBits;  // its page-table pool
 constexpr Rights kReadWrite = Rights::kRead | Rights::kWrite;
 }  // namespace
 
@@ -56,6 +57,14 @@ bool Boot::make_all() {
   supervisor_endpoint_ = make(ObjectType::kEndpoint);
   if (supervisor_endpoint_ == 0)
     return fail(kSupervisorIndex, "cannot make its endpoint", Error::kNotEnoughMemory);
+  if constexpr (Platform::power_off_ports().kind == sysdesc::GrantKind::kIoPorts) {
+    // Only the supervisor holds it: issued from the root task's capability for every port.
+    constexpr sysdesc::Grant ports = Platform::power_off_ports();
+    power_off_ports_ = slot();
+    Error e = ukernel::root_task::kIoPorts.issue(ports.first, ports.count,
+                                                 ukernel::root_task::kCNode, power_off_ports_);
+    if (e != Error::kOk) return fail(kSupervisorIndex, "cannot claim the power-off port", e);
+  }
   for (std::size_t r = 0; r < kSystem.regions.size(); ++r) {
     region_frames_[r] = make(ObjectType::kFrame, 12);
     if (region_frames_[r] == 0) {
@@ -162,7 +171,14 @@ bool Boot::make_grants(std::size_t index) {
       }
       case sysdesc::GrantKind::kDevice:
         break;  // simulated device registers need no capability on the hosted back-end
-      case sysdesc::GrantKind::kIoPorts:
+      case sysdesc::GrantKind::kIoPorts: {
+        // Issued from the root task's capability for every port (the description's check
+        // rejects I/O ports on a back-end without them).
+        e = ukernel::root_task::kIoPorts.issue(grant.first, grant.count, ukernel::CNode(c.cnode),
+                                               dest);
+        if (e != Error::kOk) return fail_grant(index, g, "cannot issue the I/O ports", e);
+        break;
+      }
       case sysdesc::GrantKind::kMmio:
         // The description's check rejects these at compile time where they do not exist.
         return fail_grant(index, g, "this root task cannot grant it yet", Error::kIllegalOperation);
@@ -174,9 +190,9 @@ bool Boot::make_grants(std::size_t index) {
 }
 
 bool Boot::start(std::size_t index) {
-  word entry = loader_(index);
-  if (entry == 0) return fail(index, "cannot load its image", Error::kInvalidArgument);
-  Error e = ukernel::thread_restart(caps_[index].thread, entry, 0, index);
+  Entry entry = loader_(*this, index);
+  if (entry.ip == 0) return fail(index, "cannot load its image", Error::kInvalidArgument);
+  Error e = ukernel::thread_restart(caps_[index].thread, entry.ip, entry.sp, index);
   return e == Error::kOk || fail(index, "cannot start its thread", e);
 }
 
@@ -195,16 +211,26 @@ void Boot::clear_free_slots(std::size_t index) {
 }
 
 word Boot::spawn(word entry, word arg, word priority) {
+  constexpr word kPage = 0x1000;
   word thread = make(ObjectType::kThread);
   word frame = make(ObjectType::kFrame, 12);
   if (thread == 0 || frame == 0) return 0;
+  // Its IPC buffer, then its stack pages (none where the back-end provides stacks), then an
+  // unmapped guard page before the next thread's.
   word vaddr = next_root_vaddr_;
-  next_root_vaddr_ += 0x1000;
+  word stack_top = vaddr + kPage * (1 + Platform::kThreadStackPages);
+  next_root_vaddr_ = stack_top + kPage;
+  for (word page = vaddr + kPage; page < stack_top; page += kPage) {
+    word stack = make(ObjectType::kFrame, 12);
+    if (stack == 0 ||
+        ukernel::map_frame(kRootAddressSpaceSlot, stack, page, kReadWrite) != Error::kOk)
+      return 0;
+  }
   if (ukernel::map_frame(kRootAddressSpaceSlot, frame, vaddr, kReadWrite) != Error::kOk ||
       ukernel::thread_configure(thread, kRootCNodeSlot, kRootAddressSpaceSlot, frame, vaddr, 0) !=
           Error::kOk ||
       ukernel::thread_set_priority(thread, priority) != Error::kOk ||
-      ukernel::thread_restart(thread, entry, 0, arg) != Error::kOk)
+      ukernel::thread_restart(thread, entry, Platform::entry_stack(stack_top), arg) != Error::kOk)
     return 0;
   return thread;
 }

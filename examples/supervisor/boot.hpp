@@ -13,8 +13,18 @@ using ukernel::ObjectType;
 using ukernel::Rights;
 using ukernel::word;
 
-// The entry address of a fresh copy of server `index`'s image, or 0 (with a log line saying why).
-using ImageLoader = word (*)(std::size_t index);
+class Boot;
+
+// Where a server's thread starts: `ip` 0 if its image could not be loaded; `sp` 0 where the
+// back-end gives threads their stacks (hosted fibers).
+struct Entry {
+  word ip = 0;
+  word sp = 0;
+};
+
+// Loads a fresh copy of server `index`'s image (fresh globals) into its address space
+// (`boot.caps(index).space`) and says where to start it; ip 0 after a log line saying why not.
+using ImageLoader = Entry (*)(Boot& boot, std::size_t index);
 
 // What the root task holds of one server, as slots of its own CSpace.
 struct ServerCaps {
@@ -50,6 +60,8 @@ class Boot {
   const ServerCaps& caps(std::size_t index) const { return caps_[index]; }
   word names_endpoint() const { return names_endpoint_; }
   word supervisor_endpoint() const { return supervisor_endpoint_; }
+  // The supervisor's capability for the power-off device (0: the back-end has none).
+  word power_off_ports() const { return power_off_ports_; }
 
  private:
   [[nodiscard]] bool make_server(std::size_t index);
@@ -61,9 +73,10 @@ class Boot {
   word untyped_ = 0;
   word next_slot_ = 0;
   word irq_lines_ = 0;
-  word next_root_vaddr_ = 0x40000000;
+  word next_root_vaddr_ = system_example::Platform::kRootThreadArea;
   word names_endpoint_ = 0;
   word supervisor_endpoint_ = 0;
+  word power_off_ports_ = 0;
   ServerCaps caps_[kServerCount];
   word region_frames_[system_example::kSystem.regions.size()] = {};
 };

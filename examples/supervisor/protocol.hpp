@@ -44,7 +44,11 @@ struct Protocol {
   // The test hook: the supervisor makes server `index` crash (used for the shell, which cannot
   // send itself a request). Shell only; errors as Kill.
   using Crash = rpc::Method<5, void(word)>;
-  using Methods = rpc::Methods<Ready, WaitUp, Status, Kill, Crash>;
+  // Ends the system (on x86-64: QEMU exits with status 33); does not return where it works.
+  // Shell only. Errors: kInsufficientRights (not the shell), kIllegalOperation (the back-end
+  // has no power-off device: a hosted run ends when its input does).
+  using PowerOff = rpc::Method<6, void()>;
+  using Methods = rpc::Methods<Ready, WaitUp, Status, Kill, Crash, PowerOff>;
 };
 
 }  // namespace supervisor

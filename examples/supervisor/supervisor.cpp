@@ -201,6 +201,12 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
     (void)ukernel::signal(g.wake_worker);
     return {};
   }
+  rpc::Result<void> handle(Protocol::PowerOff) {
+    if (badge() != kShellIndex) return Error::kInsufficientRights;
+    if (boot_.power_off_ports() == 0) return Error::kIllegalOperation;
+    ukernel::log("system: power off");
+    return Platform::power_off(boot_.power_off_ports());
+  }
 
  private:
   void check_up() {
@@ -291,7 +297,7 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
     }
     std::size_t pinged = g.pinging;
     if (pinged != kNobody && g.states[pinged] == State::kRunning &&
-        now - g.ping_since_ns >= kPingTimeoutNs) {
+        now >= g.ping_since_ns + kPingTimeoutNs) {  // (a restarted clock may be a little behind)
       on_failure(pinged, Failure{});
     }
     if (++ticks_ % kPingEveryTicks == 0) {

@@ -72,8 +72,10 @@ extern "C" void ukernel_image_main(word index) {
   runtime.announce();
   runtime.serve(server, window, [&](word bits) {
     if ((bits & kIrqBit) != 0) {
-      server.fire();
+      // Acknowledge before programming the next deadline: on an edge-triggered line (the PC's
+      // PIT) a deadline that passes while the line is masked would be lost.
       (void)ukernel::irq_ack(kIrqSlot);
+      server.fire();
     }
   });
 }

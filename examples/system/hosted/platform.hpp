@@ -10,6 +10,8 @@
 
 namespace system_example {
 
+using ukernel::word;
+
 struct Platform {
   static constexpr std::string_view kName = "hosted";
   static constexpr bool kHasIoPorts = false;
@@ -31,6 +33,18 @@ struct Platform {
   static constexpr sysdesc::Grant timer_irq() {
     return sysdesc::irq("timer-irq", ukernel::hosted::kTimerIrqLine);
   }
+
+  // The root task's side (examples/supervisor/boot.cpp): a server's page-table pool, and where
+  // threads the supervisor starts in its own space get their IPC buffers. Threads run on the
+  // simulation's fibers: no stack pages, stack pointer 0.
+  static constexpr unsigned kAddressSpaceBits = 14;
+  static constexpr word kRootThreadArea = 0x40000000;
+  static constexpr word kThreadStackPages = 0;
+  static constexpr word entry_stack(word) { return 0; }
+
+  // Power-off: the host ends a hosted run (when its input ends); no device to do it.
+  static constexpr sysdesc::Grant power_off_ports() { return {}; }
+  static ukernel::Error power_off(word) { return ukernel::Error::kIllegalOperation; }
 };
 
 }  // namespace system_example

@@ -36,10 +36,10 @@ constexpr std::uint64_t kStopAfterInputNs = 500'000'000;
 
 std::unique_ptr<Image> g_images[kServerCount];
 
-ukernel::word load_image(std::size_t index) {
+supervisor::Entry load_image(supervisor::Boot&, std::size_t index) {
   ukernel::word entry = g_images[index]->load_fresh();
   if (entry == 0) ukernel::log("system: {}", g_images[index]->error());
-  return entry;
+  return {.ip = entry, .sp = 0};  // threads run on the simulation's fibers
 }
 
 void root(ukernel::word boot_info) {
