@@ -49,3 +49,11 @@ TEST_CASE("a system whose images are missing stops at boot, naming the server") 
                                    "system: boot failed"}) == "");
   CHECK(transcript.find("system up") == std::string::npos);
 }
+
+TEST_CASE("poweroff: the hosted back-end has no power-off device (its run ends with its input)") {
+  std::string transcript = system_example::run_script(options(), {"poweroff", "echo still up"});
+  INFO(transcript);
+  CHECK(first_missing(transcript, {"uk> poweroff", "poweroff: not on this back-end (error 13)",
+                                   "uk> echo still up", "still up"}) == "");
+  CHECK(transcript.find("system: power off") == std::string::npos);
+}
