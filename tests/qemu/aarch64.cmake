@@ -65,7 +65,8 @@ ukernel_qemu_aarch64_test(qemu.aarch64.kernel_stack_overflow
 
 # The kernel core on AArch64, driven by the EL0 root task shared with x86-64
 # (targets/common/user/scenario_root.cpp): IPC between two address spaces, notifications,
-# capabilities, round-robin by the timer, and the acceptance test (four faults of an EL0 program
+# capabilities, round-robin by the timer, device memory and a device interrupt (the PL031 RTC;
+# targets/aarch64/user/device_checks.hpp), and the acceptance test (four faults of an EL0 program
 # reported to its supervisor; two of x86's four have no AArch64 counterpart and are replaced,
 # which the scenario prints as "skip:" lines). Once with the IPC fast path, once without.
 set(UKERNEL_AARCH64_SCENARIO_LINES
@@ -89,7 +90,19 @@ set(UKERNEL_AARCH64_SCENARIO_LINES
   "skip: acceptance: inb without an I/O port capability (AArch64 has no I/O ports"
   "skip: acceptance: divide by zero (AArch64 integer division by zero returns 0 and does not trap"
   "skip: ioports: "
-  "scenario: 39 of 39 checks passed"
+  "ok: device: BootInfo lists a device untyped covering the PL031 RTC (0x09010000), after the RAM ones"
+  "ok: device: retype a 4 KiB frame from it: FramePhysicalAddress 0x09010000"
+  "device: PL031 part 0x31, designer 0x41, cell ID 0xb105f00d"
+  "ok: device: map it, read the PrimeCell IDs: part 0x031, designer ARM, cell 0xb105f00d"
+  "ok: device: retype device memory into an endpoint, untyped or CNode: kInvalidArgument"
+  "ok: device: a device frame as an IPC buffer: kInvalidArgument"
+  "ok: device: RAM untyped still makes endpoints and zeroed frames"
+  "ok: irq: claim line 2 (PL031 RTC), bind a notification with badge 0x100"
+  "ok: irq: the RTC's match interrupt arrives as the notification, badge 0x100"
+  "ok: irq: no second interrupt before the ack (the device raised it, the line stayed masked)"
+  "ok: irq: ack: the pending interrupt arrives"
+  "ok: irq: delete the handler: the line is released and can be claimed again"
+  "scenario: 52 of 52 checks passed"
   "root task: exit 0")
 ukernel_qemu_aarch64_test(qemu.aarch64.kernel_scenarios
   ${UKERNEL_AARCH64_IMAGES}/kernel-scenarios.elf

@@ -12,6 +12,9 @@
 // mapped read-only at kUserBootModules in the root task's space, in as few naturally aligned
 // power-of-two frames as the section allows (each one mapping of the space's 128), and BootInfo
 // says where. The root task loads them from there.
+//
+// Device memory: the regions of kDeviceRegions become device untyped for the root task (after
+// the RAM blocks), the only way a device's registers reach user space.
 #include <array>
 
 #include "arch/boot.hpp"
@@ -41,6 +44,18 @@ struct ProgramHeader {
 constexpr std::uint32_t kLoad = 1;
 constexpr std::uint32_t kWritable = 2;
 constexpr word kKeepFrames = 16;  // for the back-end after boot (it allocates none yet)
+
+// Device regions handed to the root task: the PL031 real-time clock's registers (QEMU virt,
+// 0x09010000; its interrupt is SPI 2, line 2). The kernel's own devices, the GIC (0x08000000,
+// 0x08010000) and the PL011 console (0x09000000), are not among them, so no thread can
+// reprogram them.
+constexpr std::array<core::MemoryRegion, 1> kDeviceRegions = {{{0x09010000, kPageSize}}};
+constexpr bool outside(const core::MemoryRegion& r, word begin, word size) {
+  return r.paddr + r.size <= begin || r.paddr >= begin + size;
+}
+static_assert(outside(kDeviceRegions[0], 0x08000000, 0x20000) &&
+              outside(kDeviceRegions[0], 0x09000000, kPageSize) &&
+              outside(kDeviceRegions[0], kRamBase, word{1} << 30));
 
 std::array<core::RootMapping, 120> mappings;
 std::size_t mapping_count = 0;
@@ -125,6 +140,8 @@ void kernel_main() {
   core::BootConfig config{};
   config.regions = regions.data();
   config.region_count = count;
+  config.device_regions = kDeviceRegions.data();
+  config.device_region_count = kDeviceRegions.size();
   config.image = mappings.data();
   config.image_count = mapping_count;
   config.root_entry = entry;

@@ -1,10 +1,8 @@
 // The scenario's x86-64 device checks: device memory and a device interrupt, both only through
 // capabilities.
 //
-// Device memory: the kernel gives the root task device untyped memory for the HPET's registers
-// (0xfed00000, BootInfo::Untyped::is_device). The root task retypes one frame from it, maps it,
-// and reads the HPET's General Capabilities register; a device untyped makes nothing but frames,
-// and a device frame cannot be an IPC buffer (the kernel never writes device memory).
+// Device memory: the shared checks of device_memory.hpp on the HPET's registers (0xfed00000),
+// whose General Capabilities register identifies it.
 //
 // Interrupt: the RTC's periodic interrupt (ISA IRQ 8; CMOS registers through ports 0x70/0x71 and
 // the root task's IoPorts capability). The root task claims line 8 with IrqControl, binds a
@@ -15,88 +13,35 @@
 #pragma once
 
 #include "arch_scenario.hpp"
+#include "device_memory.hpp"
 #include "ukernel/caps.hpp"
 
 namespace ukernel::user {
 
-// --- device memory ---------------------------------------------------------------------------
+// --- device memory (device_memory.hpp) -----------------------------------------------------
 inline constexpr word kHpetBase = 0xfed00000;
-inline constexpr word kDeviceMapping = 0x30000000;  // a free address in the root task's space
 
-// The slot of the device untyped that covers `paddr` (0: none).
-inline word device_untyped_covering(const BootInfo& info, word paddr) {
-  for (word i = 0; i < info.untyped_count; ++i) {
-    const BootInfo::Untyped& u = info.untyped[i];
-    if (u.is_device != 0 && paddr >= u.paddr && paddr - u.paddr < word{1} << u.size_bits)
-      return kFirstUntypedSlot + i;
-  }
-  return 0;
-}
-
-inline void device_memory_checks(const Scenario& s) {
-  RootKit& root = *s.root;
-  auto report = [&](bool ok, std::string_view what) { s.report(ok, "device", what); };
-  const BootInfo& info = *root.info;
-
-  bool ram_first = true;  // every RAM entry comes before every device entry
-  word devices = 0;
-  for (word i = 0; i < info.untyped_count; ++i) {
-    if (info.untyped[i].is_device != 0)
-      ++devices;
-    else if (devices != 0)
-      ram_first = false;
-  }
-  word hpet_untyped = device_untyped_covering(info, kHpetBase);
-  Line listed;
-  listed << "device: " << devices << " device untyped, HPET's in slot " << hpet_untyped;
-  listed.end();
-  report(hpet_untyped != 0 && ram_first && root.untyped != hpet_untyped,
-         "BootInfo lists a device untyped covering the HPET (0xfed00000), after the RAM ones");
-
-  word frame = root.slot();
-  bool retyped = retype(hpet_untyped, ObjectType::kFrame, 12, kRootCNodeSlot, frame) == Error::kOk;
-  Message where = invoke(frame, Invocation::kFramePhysicalAddress);
-  report(retyped && where.ok() && message_word(where, 0) == kHpetBase,
-         "retype a 4 KiB frame from it: FramePhysicalAddress 0xfed00000");
-  bool mapped = retyped && map_frame(kRootAddressSpaceSlot, frame, kDeviceMapping, Rights::kRead) ==
-                               Error::kOk;
-  word capabilities = 0;
-  if (mapped) capabilities = *reinterpret_cast<const volatile std::uint32_t*>(kDeviceMapping);
+// The HPET's General Capabilities register: vendor 0x8086, a non-zero revision.
+inline bool hpet_identify(word mapped) {
+  word capabilities = *reinterpret_cast<const volatile std::uint32_t*>(mapped);
   Line value;
   value << "device: HPET general capabilities " << hex(capabilities) << " (vendor "
         << hex(capabilities >> 16) << ", revision " << (capabilities & 0xff) << ")";
   value.end();
-  report(mapped && (capabilities >> 16) == 0x8086 && (capabilities & 0xff) != 0,
-         "map it, read the HPET capabilities: vendor 0x8086, revision non-zero");
+  return (capabilities >> 16) == 0x8086 && (capabilities & 0xff) != 0;
+}
 
-  word other = root.slot();
-  report(retype(hpet_untyped, ObjectType::kEndpoint, 0, kRootCNodeSlot, other) ==
-                 Error::kInvalidArgument &&
-             retype(hpet_untyped, ObjectType::kUntyped, 12, kRootCNodeSlot, other) ==
-                 Error::kInvalidArgument &&
-             retype(hpet_untyped, ObjectType::kCNode, 4, kRootCNodeSlot, other) ==
-                 Error::kInvalidArgument,
-         "retype device memory into an endpoint, untyped or CNode: kInvalidArgument");
-  word thread = root.make(ObjectType::kThread);
-  report(thread != 0 && thread_configure(thread, kRootCNodeSlot, kRootAddressSpaceSlot, frame,
-                                         kDeviceMapping, 0) == Error::kInvalidArgument,
-         "a device frame as an IPC buffer: kInvalidArgument");
+inline constexpr DeviceProbe kHpetProbe = {
+    "HPET",
+    kHpetBase,
+    "BootInfo lists a device untyped covering the HPET (0xfed00000), after the RAM ones",
+    "retype a 4 KiB frame from it: FramePhysicalAddress 0xfed00000",
+    "map it, read the HPET capabilities: vendor 0x8086, revision non-zero",
+    hpet_identify,
+};
 
-  // RAM untyped is unaffected: its objects are made, and its frames are zeroed.
-  word ram_frame = root.make(ObjectType::kFrame, 12);
-  constexpr word kRamMapping = kDeviceMapping + 0x1000;
-  bool ram_ok = root.make(ObjectType::kEndpoint) != 0 && ram_frame != 0 &&
-                map_frame(kRootAddressSpaceSlot, ram_frame, kRamMapping,
-                          Rights::kRead | Rights::kWrite) == Error::kOk;
-  for (word off = 0; ram_ok && off < kPage; off += 8)
-    ram_ok = *reinterpret_cast<const volatile word*>(kRamMapping + off) == 0;
-  report(ram_ok, "RAM untyped still makes endpoints and zeroed frames");
-
-  report(unmap_frame(kRootAddressSpaceSlot, kDeviceMapping) == Error::kOk &&
-             unmap_frame(kRootAddressSpaceSlot, kRamMapping) == Error::kOk &&
-             cnode_delete(kRootCNodeSlot, frame) == Error::kOk &&
-             cnode_delete(kRootCNodeSlot, thread) == Error::kOk,
-         "unmap and delete the device frame");
+inline void device_memory_checks(const Scenario& s) {
+  device_memory_checks(s, kHpetProbe);
 }
 
 // --- a device interrupt ----------------------------------------------------------------------

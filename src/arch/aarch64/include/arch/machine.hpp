@@ -29,8 +29,8 @@ struct Machine {
   static constexpr word kPageSize = aarch64::kPageSize;
   static constexpr word kUserSpaceEnd = aarch64::kUserEnd;
   static constexpr unsigned kIrqLines = 64;
-  static constexpr bool kHasIoPorts = false;       // devices are memory-mapped
-  static constexpr bool kHasDeviceMemory = false;  // no device untyped for the root task (yet)
+  static constexpr bool kHasIoPorts = false;      // devices are memory-mapped
+  static constexpr bool kHasDeviceMemory = true;  // PageTable::map_device: Device-nGnRnE
 
   static void activate(PageTable& page_table) { aarch64::activate(page_table); }
   static void* kernel_pointer(word paddr) { return aarch64::physical_to_virtual(paddr); }
