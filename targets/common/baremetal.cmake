@@ -1,0 +1,47 @@
+# What every bare-metal target builds the same way (included from targets/<arch>/CMakeLists.txt,
+# after cmake/<arch>-image.cmake): the kernel-core scenario and benchmark images and
+# build/<arch>/run-bench, and the system image of targets/x86_64/system/ (architecture-neutral:
+# what differs comes from the target's user/arch_kit.hpp). Relative paths are the target's
+# (targets/<arch>/user/: arch_kit.hpp, fault_cases.hpp, fault_actions.S).
+set(UKERNEL_COMMON_USER_DIR ${CMAKE_CURRENT_LIST_DIR}/user)
+
+# The kernel core: the scenario root task (targets/common/user/scenario_root.cpp), run with the
+# IPC fast path on and off.
+ukernel_baremetal_user_program(scenario-root ${UKERNEL_COMMON_USER_DIR}/scenario_root.cpp
+  user/fault_actions.S)
+target_include_directories(scenario-root PRIVATE user ${UKERNEL_COMMON_USER_DIR})
+ukernel_baremetal_kernel_image(kernel-scenarios ROOT scenario-root)
+ukernel_baremetal_kernel_image(kernel-scenarios-slowpath ROOT scenario-root FASTPATH OFF)
+
+# The IPC benchmark (targets/common/user/bench_root.cpp), fast path on and off;
+# build/<arch>/run-bench runs both under -icount and prints the figures (scripts/bench).
+ukernel_baremetal_user_program(bench-root ${UKERNEL_COMMON_USER_DIR}/bench_root.cpp)
+target_include_directories(bench-root PRIVATE user ${UKERNEL_COMMON_USER_DIR})
+ukernel_baremetal_kernel_image(kernel-bench ROOT bench-root)
+ukernel_baremetal_kernel_image(kernel-bench-slowpath ROOT bench-root FASTPATH OFF)
+set(UKERNEL_BENCH_DIR ${CMAKE_CURRENT_BINARY_DIR})
+configure_file(${CMAKE_CURRENT_LIST_DIR}/run-bench.in ${PROJECT_BINARY_DIR}/run-bench
+  FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
+  WORLD_EXECUTE @ONLY)
+
+# The system image: one bootable file with the kernel, a root task that loads programs from the
+# image's boot modules, and the programs: the name service, the hello server built from
+# examples/hello/hello_image.cpp (the hosted image's source), a client, and a truncated copy of
+# the hello server that the loader must refuse.
+set(UKERNEL_SYSTEM_DIR ${PROJECT_SOURCE_DIR}/targets/x86_64/system)
+ukernel_baremetal_server(names_server ${UKERNEL_SYSTEM_DIR}/names_server.cpp)
+ukernel_baremetal_server(hello_server ${PROJECT_SOURCE_DIR}/examples/hello/hello_image.cpp)
+ukernel_baremetal_server(hello_client ${UKERNEL_SYSTEM_DIR}/hello_client.cpp)
+foreach(program names_server hello_server hello_client)
+  target_include_directories(${program} PRIVATE ${PROJECT_SOURCE_DIR}/examples)
+endforeach()
+ukernel_baremetal_user_program(system-root ${UKERNEL_SYSTEM_DIR}/system_root.cpp)
+target_include_directories(system-root PRIVATE user)  # arch_kit.hpp
+set(bad_hello ${CMAKE_CURRENT_BINARY_DIR}/bad_hello.elf)
+add_custom_command(OUTPUT ${bad_hello}
+  COMMAND head -c 120 $<TARGET_FILE:hello_server> > ${bad_hello}
+  DEPENDS hello_server
+  COMMENT "A truncated hello server (ELF header only) for the system image")
+ukernel_baremetal_system_image(system-image ROOT system-root
+  SERVERS names_server hello_server hello_client
+  FILES ${bad_hello})
