@@ -1,4 +1,5 @@
-// Formatting for ukernel::log on bare metal: the freestanding formatter, with fmt's syntax.
+// Formatting for ukernel::log on the bare-metal back-ends (x86-64 and AArch64): the freestanding
+// formatter, with fmt's syntax.
 // The format string's fields are counted against the arguments at compile time, as fmt does.
 #pragma once
 
