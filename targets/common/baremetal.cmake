@@ -20,6 +20,7 @@ target_include_directories(bench-root PRIVATE user ${UKERNEL_COMMON_USER_DIR})
 ukernel_baremetal_kernel_image(kernel-bench ROOT bench-root)
 ukernel_baremetal_kernel_image(kernel-bench-slowpath ROOT bench-root FASTPATH OFF)
 set(UKERNEL_BENCH_DIR ${CMAKE_CURRENT_BINARY_DIR})
+set(UKERNEL_QEMU_RUNNER ${PROJECT_SOURCE_DIR}/tests/qemu/run-qemu.sh)
 configure_file(${CMAKE_CURRENT_LIST_DIR}/run-bench.in ${PROJECT_BINARY_DIR}/run-bench
   FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
   WORLD_EXECUTE @ONLY)

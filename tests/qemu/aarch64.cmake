@@ -1,33 +1,9 @@
-# AArch64 QEMU scenario tests (included from tests/qemu/CMakeLists.txt). Each boots an image from
-# build/aarch64/ under -M virt and checks QEMU's exit status and the serial output
-# (tests/qemu/run-qemu-aarch64.sh). A missing image fails the test: it never skips.
-set(UKERNEL_AARCH64_IMAGES ${PROJECT_SOURCE_DIR}/build/aarch64/targets/aarch64)
-set(UKERNEL_QEMU_AARCH64_RUNNER ${CMAKE_CURRENT_SOURCE_DIR}/run-qemu-aarch64.sh)
-# Logs of their own: the x86-64 tests' images have the same names (kernel-scenarios.elf, ...), and
-# ctest -j may run both at once.
-set(UKERNEL_QEMU_AARCH64_LOG_DIR ${CMAKE_CURRENT_BINARY_DIR}/aarch64)
-file(MAKE_DIRECTORY ${UKERNEL_QEMU_AARCH64_LOG_DIR})
+# AArch64 QEMU scenario tests (included from tests/qemu/CMakeLists.txt, which defines
+# ukernel_qemu_test and the expected lines both architectures share). Each boots an image from
+# build/aarch64/targets/aarch64/ under -M virt and checks QEMU's exit status and the serial output
+# (tests/qemu/run-qemu.sh aarch64). A missing image fails the test: it never skips.
 
-# ukernel_qemu_aarch64_test(NAME IMAGE [STATUS n] [CPU model] EXPECT line...): QEMU gets 50 s,
-# ctest 60 s. CPU replaces the runner's cortex-a57.
-function(ukernel_qemu_aarch64_test name image)
-  cmake_parse_arguments(ARG "" "STATUS;CPU" "EXPECT" ${ARGN})
-  set(status_args)
-  if(DEFINED ARG_STATUS)
-    set(status_args --status ${ARG_STATUS})
-  endif()
-  if(DEFINED ARG_CPU)
-    list(APPEND status_args --cpu ${ARG_CPU})
-  endif()
-  add_test(NAME ${name}
-    COMMAND ${UKERNEL_QEMU_AARCH64_RUNNER} ${status_args} 50 ${image} ${ARG_EXPECT})
-  set_tests_properties(${name} PROPERTIES
-    TIMEOUT 60
-    LABELS qemu
-    ENVIRONMENT "QEMU_LOG_DIR=${UKERNEL_QEMU_AARCH64_LOG_DIR}")
-endfunction()
-
-ukernel_qemu_aarch64_test(qemu.aarch64.boot_smoke ${UKERNEL_AARCH64_IMAGES}/boot-smoke.elf
+ukernel_qemu_test(aarch64 qemu.aarch64.boot_smoke boot-smoke.elf
   EXPECT
     "ukernel aarch64 boot-smoke"
     "irq: PL011 line 1 delivered through the GIC"
@@ -47,7 +23,7 @@ ukernel_qemu_aarch64_test(qemu.aarch64.boot_smoke ${UKERNEL_AARCH64_IMAGES}/boot
     "smoke: kernel-half ip reported"
     "smoke: 5 further checks passed")
 
-ukernel_qemu_aarch64_test(qemu.aarch64.kernel_panic ${UKERNEL_AARCH64_IMAGES}/panic-smoke.elf
+ukernel_qemu_test(aarch64 qemu.aarch64.kernel_panic panic-smoke.elf
   STATUS 65
   EXPECT
     "PANIC: EL1 exception: synchronous ESR=0x9600004f EC=0x25 FAR=0xffff0000402"
@@ -55,8 +31,7 @@ ukernel_qemu_aarch64_test(qemu.aarch64.kernel_panic ${UKERNEL_AARCH64_IMAGES}/pa
 
 # A kernel stack overflow hits the guard page (a level-3 translation fault) and is reported from
 # the panic stack.
-ukernel_qemu_aarch64_test(qemu.aarch64.kernel_stack_overflow
-  ${UKERNEL_AARCH64_IMAGES}/overflow-smoke.elf
+ukernel_qemu_test(aarch64 qemu.aarch64.kernel_stack_overflow overflow-smoke.elf
   STATUS 65
   EXPECT
     "PANIC: kernel stack overflow"
@@ -70,14 +45,7 @@ ukernel_qemu_aarch64_test(qemu.aarch64.kernel_stack_overflow
 # reported to its supervisor; two of x86's four have no AArch64 counterpart and are replaced,
 # which the scenario prints as "skip:" lines). Once with the IPC fast path, once without.
 set(UKERNEL_AARCH64_SCENARIO_LINES
-  "ok: ipc: call/reply_recv, 0 words"
-  "ok: ipc: call/reply_recv, 6 words (registers)"
-  "ok: ipc: call/reply_recv, 7 words (IPC buffer)"
-  "ok: ipc: call/reply_recv, 64 words"
-  "ok: ipc: badges identify the caller"
-  "ok: notify: wait returns the accumulated bits 0x5"
-  "ok: caps: revoked copies: kInvalidCapability"
-  "ok: timer: the timer preempts the root task for a peer thread"
+  ${UKERNEL_QEMU_SCENARIO_IPC_LINES}
   "ok: faults: undefined instruction"
   "ok: faults: breakpoint"
   "ok: faults: bad capability address"
@@ -104,16 +72,13 @@ set(UKERNEL_AARCH64_SCENARIO_LINES
   "ok: irq: delete the handler: the line is released and can be claimed again"
   "scenario: 52 of 52 checks passed"
   "root task: exit 0")
-ukernel_qemu_aarch64_test(qemu.aarch64.kernel_scenarios
-  ${UKERNEL_AARCH64_IMAGES}/kernel-scenarios.elf
+ukernel_qemu_test(aarch64 qemu.aarch64.kernel_scenarios kernel-scenarios.elf
   EXPECT "fast path on" ${UKERNEL_AARCH64_SCENARIO_LINES})
-ukernel_qemu_aarch64_test(qemu.aarch64.kernel_scenarios_slowpath
-  ${UKERNEL_AARCH64_IMAGES}/kernel-scenarios-slowpath.elf
+ukernel_qemu_test(aarch64 qemu.aarch64.kernel_scenarios_slowpath kernel-scenarios-slowpath.elf
   EXPECT "fast path off" ${UKERNEL_AARCH64_SCENARIO_LINES})
 # The same image on QEMU's `max` CPU (every architecture extension QEMU has: PAN, pointer
 # authentication, BTI, ...), which the back-end must not depend on or trip over.
-ukernel_qemu_aarch64_test(qemu.aarch64.kernel_scenarios_cpu_max
-  ${UKERNEL_AARCH64_IMAGES}/kernel-scenarios.elf CPU max
+ukernel_qemu_test(aarch64 qemu.aarch64.kernel_scenarios_cpu_max kernel-scenarios.elf CPU max
   EXPECT "fast path on" ${UKERNEL_AARCH64_SCENARIO_LINES})
 
 # The system image on AArch64 (targets/aarch64/CMakeLists.txt, built from the x86-64 system's
@@ -121,21 +86,7 @@ ukernel_qemu_aarch64_test(qemu.aarch64.kernel_scenarios_cpu_max
 # boot modules into address spaces of their own; the client reaches hello through the name
 # service; a truncated module is refused by name; two threads of one space each reach their own
 # IPC buffer (TPIDRRO_EL0).
-ukernel_qemu_aarch64_test(qemu.aarch64.system_image ${UKERNEL_AARCH64_IMAGES}/system-image.elf
+ukernel_qemu_test(aarch64 qemu.aarch64.system_image system-image.elf
   EXPECT
-    "boot modules: "
-    "ok: system: the module archive is valid"
-    "ok: system: a boot module frame cannot be mapped writable"
-    "ok: ipc buffers: 10 words each way between two threads of one space"
-    "ok: ipc buffers: the peer sees its own buffer"
-    "ok: ipc buffers: the root task still sees its own buffer"
-    "loader: names_server: started"
-    "loader: hello_server: started"
-    "ok: system: \"hello\" registered with the name server"
-    "loader: bad_hello: bad ELF: program headers run past the end of the file (truncated?)"
-    "loader: no_such_module: no such boot module"
-    "loader: hello_client: started"
-    "client: hello Add(2, 40) = 42"
-    "ok: client: Add(2, 40) through the name service is 42"
-    "ok: system: the client finished and all its checks passed"
+    ${UKERNEL_QEMU_SYSTEM_IMAGE_LINES}
     "root task: exit 0")  # the number of failed checks: 0

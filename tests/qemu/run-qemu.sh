@@ -1,29 +1,58 @@
 #!/usr/bin/env bash
-# Boots a ukernel x86-64 image in QEMU and checks how it ended.
+# Boots a ukernel bare-metal image in QEMU and checks how it ended; one runner for every
+# architecture.
 #
-#   tests/qemu/run-qemu.sh [--status N] [--qemu-arg ARG]... TIMEOUT IMAGE [EXPECTED-LINE]...
+#   tests/qemu/run-qemu.sh ARCH [--status N] [--cpu MODEL] [--qemu-arg ARG]... TIMEOUT IMAGE
+#                          [EXPECTED-LINE]...
 #
-# Passes when QEMU's exit status is N (default 33: the image wrote ExitCode::kSuccess = 0x10 to
-# isa-debug-exit) and every EXPECTED-LINE occurs as a substring of some line of serial output.
-# Fails on anything else: status 0 (a triple fault under -no-reboot), 35 (the scenario reported
-# a failure), 65 (kernel panic), 124/137 (TIMEOUT seconds passed), a missing image. The serial log
-# is printed on failure and kept in $QEMU_LOG_DIR (default: the image's directory).
+# ARCH is x86_64 (-machine q35; the image leaves QEMU through isa-debug-exit) or aarch64
+# (-machine virt, cortex-a57 unless --cpu says otherwise; the image leaves QEMU through
+# semihosting SYS_EXIT). Passes when QEMU's exit status is N (default 33: the image exited with
+# ExitCode::kSuccess) and every EXPECTED-LINE occurs as a substring of some line of serial
+# output. Fails on anything else: status 0 (never success: a triple fault, a reset or a power-off
+# under -no-reboot), 35 (the scenario reported a failure), 65 (kernel panic), 124/137 (TIMEOUT
+# seconds passed), a missing image. --cpu MODEL picks QEMU's CPU (e.g. max). The serial log is
+# printed on failure and kept in $QEMU_LOG_DIR (default: the image's directory) as
+# IMAGE[.MODEL].serial.log, so runs of one image on two CPUs may be concurrent.
 #
 # QEMU runs with TCG (this host's KVM mis-emulates ring-3 syscall) and -icount, so that a run
 # executes the same instructions every time.
 set -uo pipefail
 
+usage="usage: $0 x86_64|aarch64 [--status N] [--cpu MODEL] [--qemu-arg ARG]... TIMEOUT IMAGE [EXPECTED-LINE]..."
+arch=${1:-}
+shift || true
+case $arch in
+  x86_64)
+    qemu=${QEMU:-qemu-system-x86_64}
+    package=qemu-system-x86
+    default_cpu=""
+    machine=(-machine q35)
+    exit_device=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+    ;;
+  aarch64)
+    qemu=${QEMU:-qemu-system-aarch64}
+    package=qemu-system-arm
+    default_cpu=cortex-a57
+    machine=(-machine virt)
+    exit_device=(-semihosting)
+    ;;
+  *) echo "$usage" >&2; exit 2 ;;
+esac
+
 expected_status=33
+cpu=$default_cpu
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --status) expected_status=$2; shift 2 ;;
+    --cpu) cpu=$2; shift 2 ;;
     --qemu-arg) extra+=("$2"); shift 2 ;;
     *) break ;;
   esac
 done
 if [ $# -lt 2 ]; then
-  echo "usage: $0 [--status N] [--qemu-arg ARG]... TIMEOUT IMAGE [EXPECTED-LINE]..." >&2
+  echo "$usage" >&2
   exit 2
 fi
 timeout_seconds=$1
@@ -31,22 +60,25 @@ image=$2
 shift 2
 
 if [ ! -f "$image" ]; then
-  echo "FAIL: image $image does not exist; build it first: cmake --preset x86_64 && cmake --build --preset x86_64" >&2
+  echo "FAIL: image $image does not exist; build it first: cmake --preset $arch && cmake --build --preset $arch" >&2
   exit 1
 fi
-qemu=${QEMU:-qemu-system-x86_64}
 if ! command -v "$qemu" >/dev/null; then
-  echo "FAIL: $qemu not found (Debian package qemu-system-x86)" >&2
+  echo "FAIL: $qemu not found (Debian package $package)" >&2
   exit 1
 fi
 
+cpu_args=()
+suffix=""
+[ -z "$cpu" ] || cpu_args=(-cpu "$cpu")
+[ "$cpu" = "$default_cpu" ] || suffix=".$cpu"
 log_dir=${QEMU_LOG_DIR:-$(dirname "$image")}
-log="$log_dir/$(basename "$image" .elf).serial.log"
+mkdir -p "$log_dir"
+log="$log_dir/$(basename "$image" .elf)$suffix.serial.log"
 
 timeout -k 5 "$timeout_seconds" "$qemu" \
-  -machine q35 -accel tcg -icount shift=0,align=off,sleep=off -m 128M \
-  -nic none -nographic -monitor none -serial stdio -no-reboot \
-  -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+  "${machine[@]}" "${cpu_args[@]}" -accel tcg -icount shift=0,align=off,sleep=off -m 128M \
+  -nic none -nographic -monitor none -serial stdio -no-reboot "${exit_device[@]}" \
   -kernel "$image" "${extra[@]}" </dev/null >"$log" 2>&1
 status=$?
 
@@ -54,7 +86,7 @@ failed=0
 case $status in
   "$expected_status") ;;
   124 | 137) echo "FAIL: no exit within ${timeout_seconds}s (status $status)"; failed=1 ;;
-  0) echo "FAIL: QEMU exited with 0: a triple fault or a reset (never success)"; failed=1 ;;
+  0) echo "FAIL: QEMU exited with 0: a triple fault, a reset or a power-off (never success)"; failed=1 ;;
   35) echo "FAIL: the scenario reported a failure (status 35)"; failed=1 ;;
   65) echo "FAIL: kernel panic (status 65)"; failed=1 ;;
   *) echo "FAIL: QEMU exit status $status, expected $expected_status"; failed=1 ;;
