@@ -2,6 +2,7 @@
 #include "arch/page_table.hpp"
 
 #include "arch/context.hpp"
+#include "arch/entry.hpp"
 #include "arch/memory.hpp"
 #include "cpu.hpp"
 
@@ -54,6 +55,11 @@ void make_executable(word paddr) {
 
 word empty_table() {
   return virtual_to_physical(aarch64_empty_table);
+}
+
+void activate_kernel_space() {
+  UK_WRITE_SYSREG(ttbr0_el1, empty_table());
+  asm volatile("isb" ::: "memory");
 }
 
 PageTable::PageTable(void*, std::size_t pool_size, word pool_paddr)

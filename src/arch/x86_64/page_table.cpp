@@ -4,6 +4,7 @@
 #include <array>
 
 #include "arch/context.hpp"
+#include "arch/entry.hpp"
 #include "cpu.hpp"
 #include "paging.hpp"
 
@@ -36,6 +37,10 @@ void in_space(word cr3, Action&& action) {
 }
 
 }  // namespace
+
+void activate_kernel_space() {
+  write_cr3(kernel_root());
+}
 
 void pcid_init() {
   if ((cpuid(1).ecx & (1u << 17)) == 0) return;

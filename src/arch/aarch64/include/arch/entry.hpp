@@ -32,6 +32,9 @@ Context* on_irq(Context* current, unsigned line);
 
 // Runs `context` at EL0 (pstate sanitised first: EL0t, interrupts enabled, only NZCV kept).
 [[noreturn]] void resume(Context& context);
+// Makes the kernel's own tables the active address space: the CPU idles in them once the core
+// has deleted the space that was active (its tables' memory may be retyped).
+void activate_kernel_space();
 // Waits until an interrupt handler returns a Context to resume.
 [[noreturn]] void idle();
 // Waits for one interrupt and handles it (boot-time tests only).

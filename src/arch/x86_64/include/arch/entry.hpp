@@ -35,6 +35,9 @@ Context* on_irq(Context* current, unsigned line);
 // thread whose instruction pointer is outside the user half gets on_user_fault(kMemoryAccess)
 // instead of running, so neither sysretq nor iretq can fault in ring 0.
 [[noreturn]] void resume(Context& context);
+// Makes the kernel's own tables the active address space: the CPU idles in them once the core
+// has deleted the space that was active (its tables' memory may be retyped).
+void activate_kernel_space();
 // Waits with interrupts enabled until an interrupt handler returns a Context to resume.
 [[noreturn]] void idle();
 // Enables interrupts until one has been handled, then disables them (boot-time tests only).

@@ -1,20 +1,24 @@
-// The kernel core's entry points on x86-64: the back-end's trap handlers (arch/entry.hpp) call
-// into core::handle_* and resume whatever core::current() names afterwards (nullptr: idle).
+// The kernel core's entry points on the bare-metal back-ends: the back-end's trap handlers
+// (arch/entry.hpp) call into core::handle_* and resume whatever core::current() names afterwards
+// (nullptr: idle).
 //
 // One system-wide policy sits here too, because the core has no notion of "the machine stops":
 // the root task ends the system. Its kAbort (its `main` returning) exits QEMU with success for
 // code 0 and failure otherwise; any other fault of the root task (it has no supervisor, so the
 // fault stops it) is a failure.
+//
+// The functions are the back-end's (ukernel::backend, arch/backend.hpp), defined once here.
+#include "arch/backend.hpp"
 #include "arch/console.hpp"
 #include "arch/entry.hpp"
 #include "arch/root_task.hpp"
 #include "core/kernel.hpp"
 #include "core/thread.hpp"
-#include "cpu.hpp"
-#include "paging.hpp"
 
-namespace ukernel::x86 {
+namespace ukernel {
 namespace {
+
+using namespace backend;
 
 core::Thread* root_thread = nullptr;
 
@@ -42,7 +46,7 @@ bool root_task_stopped() {
   }
   // The core forgets the active space when it deletes it; the CPU must not idle on its tables
   // (their memory may be retyped), so it idles in the kernel's own.
-  if (core::kernel().active_space == nullptr) write_cr3(kernel_root());
+  if (core::kernel().active_space == nullptr) activate_kernel_space();
   return nullptr;
 }
 
@@ -53,33 +57,34 @@ Context* next_context() {
 
 }  // namespace
 
-void set_root_thread(core::Thread* thread) {
+void backend::set_root_thread(core::Thread* thread) {
   root_thread = thread;
 }
 
-Context* on_syscall(Context& current) {
-  if (current.rax == static_cast<word>(Syscall::kAbort) && core::current() == root_thread) {
+Context* backend::on_syscall(Context& current) {
+  if (current.get(SysReg::kStatus) == static_cast<word>(Syscall::kAbort) &&
+      core::current() == root_thread) {
     root_task_stopped(FaultKind::kAbort, current.get(SysReg::kMr0));
   }
   core::handle_syscall();
   return next_context();
 }
 
-Context* on_user_fault(Context&, const UserFault& fault) {
+Context* backend::on_user_fault(Context&, const UserFault& fault) {
   bool root = core::current() == root_thread;
   core::handle_fault(fault.kind, fault.address);
   if (root && root_task_stopped()) root_task_stopped(fault.kind, fault.address);
   return next_context();
 }
 
-Context* on_timer(Context*) {
+Context* backend::on_timer(Context*) {
   core::handle_timer();
   return next_context();
 }
 
-Context* on_irq(Context*, unsigned line) {
+Context* backend::on_irq(Context*, unsigned line) {
   core::handle_interrupt(line);
   return next_context();
 }
 
-}  // namespace ukernel::x86
+}  // namespace ukernel
