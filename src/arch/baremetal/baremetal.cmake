@@ -35,6 +35,7 @@ function(ukernel_baremetal_backend name var)
   add_library(ukernel_${name}_kernel OBJECT
     ${UKERNEL_CORE_SOURCES}
     ${UKERNEL_BAREMETAL_DIR}/core_entry.cpp
+    ${UKERNEL_BAREMETAL_DIR}/kernel_main.cpp
     ${dir}/root_task.cpp)
   target_include_directories(ukernel_${name}_kernel PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(ukernel_${name}_kernel PUBLIC ukernel_${name})

@@ -2,20 +2,38 @@
 //
 // An image that links the kernel core (ukernel_aarch64_kernel_image in
 // cmake/aarch64-image.cmake) embeds the root task as an ELF file (root_image.S) and gets
-// kernel_main() from root_task.cpp: it loads the ELF's PT_LOAD segments into fresh frames,
-// hands the rest of RAM to core::boot as untyped memory, and runs the root task.
+// kernel_main() from src/arch/baremetal/kernel_main.cpp: it loads the ELF's PT_LOAD segments into
+// fresh frames, hands the rest of RAM to core::boot as untyped memory, and runs the root task.
 #pragma once
 
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "arch/aarch64_layout.h"
 #include "ukernel/abi.hpp"
+#include "ukernel/elf.hpp"
 
 namespace ukernel::core {
+struct MemoryRegion;
 struct Thread;
-}
+}  // namespace ukernel::core
 
 namespace ukernel::aarch64 {
 
 // Set by the boot code: the thread whose end ends the system (core_entry.cpp).
 void set_root_thread(core::Thread* thread);
+
+// What kernel_main() (src/arch/baremetal/kernel_main.cpp) needs to know about this machine:
+// its name for the banner, the ELF machine of root images, and where the kernel image (with the
+// boot modules' .modules section) is linked relative to its physical address.
+inline constexpr std::string_view kMachineName = "AArch64";
+inline constexpr std::uint16_t kRootElfMachine = elf::kMachineAArch64;
+inline constexpr word kKernelImageOffset = UK_KERNEL_BASE;
+// Prints the banner's lines particular to this machine (root_task.cpp).
+void print_boot_details();
+// The device regions handed to the root task as device untyped (root_task.cpp).
+std::span<const core::MemoryRegion> root_device_regions();
 
 }  // namespace ukernel::aarch64
 
