@@ -1,4 +1,5 @@
-// COM1 16550 UART, polled output; number formatting; the QEMU exit device; panic().
+// COM1 16550 UART, polled output (print() is src/arch/baremetal/console.cpp); the QEMU exit
+// device; panic().
 #include "arch/console.hpp"
 
 #include "cpu.hpp"
@@ -18,14 +19,14 @@ constexpr std::uint8_t kTransmitEmpty = 1u << 5;
 
 constexpr std::uint16_t kDebugExitPort = 0xf4;
 
-void put_char(char c) {
+}  // namespace
+
+void console_put_char(char c) {
   // Bounded wait: a missing UART reads 0xff (always "empty"); a stuck one must not hang us.
   for (int i = 0; i < 100000 && (inb(kCom1 + kLineStatus) & kTransmitEmpty) == 0; ++i)
     pause();
   outb(kCom1 + kData, static_cast<std::uint8_t>(c));
 }
-
-}  // namespace
 
 void serial_init() {
   outb(kCom1 + kInterruptEnable, 0x00);
@@ -40,40 +41,6 @@ void serial_init() {
 void serial_set_transmit_interrupt(bool on) {
   outb(kCom1 + kInterruptEnable, on ? 0x02 : 0x00);
   (void)inb(kCom1 + kFifoControl);  // reading IIR acknowledges a pending "transmitter empty"
-}
-
-void console_write(std::string_view text) {
-  for (char c : text) {
-    if (c == '\n') put_char('\r');
-    put_char(c);
-  }
-}
-
-void print_one(std::string_view text) {
-  console_write(text);
-}
-
-void print_one(Hex number) {
-  char buffer[18];
-  std::size_t at = sizeof buffer;
-  std::uint64_t v = number.value;
-  do {
-    buffer[--at] = "0123456789abcdef"[v & 0xf];
-    v >>= 4;
-  } while (v != 0);
-  buffer[--at] = 'x';
-  buffer[--at] = '0';
-  console_write(std::string_view(buffer + at, sizeof buffer - at));
-}
-
-void print_unsigned(std::uint64_t number) {
-  char buffer[20];
-  std::size_t at = sizeof buffer;
-  do {
-    buffer[--at] = static_cast<char>('0' + number % 10);
-    number /= 10;
-  } while (number != 0);
-  console_write(std::string_view(buffer + at, sizeof buffer - at));
 }
 
 void exit_qemu(ExitCode code) {

@@ -4,50 +4,28 @@
 // writes straight to the UART and never blocks on anything but the UART itself.
 #pragma once
 
-#include <concepts>
 #include <cstdint>
 #include <string_view>
-#include <type_traits>
+
+#include "arch/print.hpp"
 
 namespace ukernel::aarch64 {
 
 // The PL011's SPI (INTID 33 on QEMU virt), as a device line: SPI n is line n.
 inline constexpr unsigned kUartLine = 1;
 
-void console_write(std::string_view text);
 // Turns the PL011's transmit interrupt on or off; used to test interrupt routing. While on,
 // every character written raises it.
 void uart_set_transmit_interrupt(bool on);
 
-struct Hex {
-  std::uint64_t value;
-};
-inline Hex hex(std::uint64_t value) {
-  return Hex{value};
-}
+// The shared part (src/arch/baremetal): print(), hex() and console_write().
+using baremetal::console_write;
+using baremetal::hex;
+using baremetal::Hex;
+using baremetal::print;
 
-void print_one(std::string_view text);
-void print_one(Hex number);  // 0x followed by lower-case hex digits, no padding
-void print_unsigned(std::uint64_t number);
-inline void print_one(const char* text) {
-  print_one(std::string_view(text));
-}
-template <std::integral T>
-void print_one(T number) {
-  if constexpr (std::is_signed_v<T>) {
-    if (number < 0) {
-      print_one("-");
-      print_unsigned(static_cast<std::uint64_t>(-(number + 1)) + 1);
-      return;
-    }
-  }
-  print_unsigned(static_cast<std::uint64_t>(number));
-}
-
-template <class... Args>
-void print(const Args&... args) {
-  (print_one(args), ...);
-}
+// Writes one character to the UART, waiting (boundedly) while it is busy (console.cpp).
+void console_put_char(char c);
 
 // QEMU's exit status, through semihosting SYS_EXIT (QEMU runs with -semihosting). The numbers
 // are the x86-64 back-end's, so that one runner judges both. 0 never means success: PSCI
