@@ -1,12 +1,14 @@
-// overflow-smoke: a kernel stack overflow must be reported, not silently corrupt what lies below
-// the stack. kernel_main() recurses without end; the unmapped guard page below the kernel stack
-// turns the overflow into an EL1 data abort, which the exception vectors report on the panic
-// stack: "kernel stack overflow", the registers, exit status 65.
+// overflow-smoke's bug (targets/common/kernel_bug_smoke.cpp runs it): a kernel stack overflow
+// must be reported, not silently corrupt what lies below the stack. The kernel recurses without
+// end; the unmapped guard page below the kernel stack turns the overflow into an EL1 data abort,
+// which the exception vectors report on the panic stack: "kernel stack overflow", the registers,
+// exit status 65.
 #include "arch/boot.hpp"
 #include "arch/console.hpp"
 #include "arch/entry.hpp"
+#include "kernel_bug.hpp"
 
-namespace ukernel::aarch64 {
+namespace ukernel::kernel_bug_smoke {
 namespace {
 
 volatile word depth_limit = ~word{0};  // never reached; the compiler cannot know
@@ -21,23 +23,9 @@ volatile word depth_limit = ~word{0};  // never reached; the compiler cannot kno
 
 }  // namespace
 
-Context* on_syscall(Context& current) {
-  return &current;
-}
-Context* on_user_fault(Context& current, const UserFault&) {
-  return &current;
-}
-Context* on_timer(Context* current) {
-  return current;
-}
-Context* on_irq(Context* current, unsigned) {
-  return current;
+void commit_kernel_bug() {
+  aarch64::print("ukernel aarch64 overflow-smoke: recursing in the kernel\n");
+  aarch64::print("overflow-smoke: returned ", recurse(0), "\n");
 }
 
-void kernel_main() {
-  print("ukernel aarch64 overflow-smoke: recursing in the kernel\n");
-  print("overflow-smoke: returned ", recurse(0), "\n");
-  exit_qemu(ExitCode::kFailure);
-}
-
-}  // namespace ukernel::aarch64
+}  // namespace ukernel::kernel_bug_smoke

@@ -1,11 +1,13 @@
-// boot-smoke: the x86-64 back-end's first scenario, before the kernel core is linked in.
+// boot-smoke: a back-end's first scenario, before the kernel core is linked in; one source for
+// every bare-metal target, whose side of it is smoke/boot.hpp (targets/<arch>/smoke/).
 //
-// Boots, routes COM1's IRQ 4 through the I/O APIC and takes it, builds one user address space,
-// runs user_program.S in ring 3: a kDebugWrite system call, then spinning while the LAPIC timer
-// preempts it, then four faulting actions, each in a fresh restart of the program. Every fault
-// must be reported with the expected kind, address and instruction pointer; three more faulting
-// actions check NX, read-only code and a kernel-half instruction pointer. Then QEMU exits with
-// ExitCode::kSuccess. Any surprise exits with kFailure (a test failure) or kPanic (kernel bug).
+// Boots, takes a device's interrupt through the interrupt controller, builds one user address
+// space, runs user_program.S in user mode: a kDebugWrite system call, then spinning while the
+// timer preempts it, then one faulting action per restart of the program. The first four are
+// the scenario's faults; the rest check the protection the back-end promises on top. Every
+// fault must be reported with the expected kind, cause, address and instruction pointer. Then
+// QEMU exits with ExitCode::kSuccess. Any surprise exits with kFailure (a test failure) or kPanic
+// (kernel bug).
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -15,61 +17,37 @@
 #include "arch/entry.hpp"
 #include "arch/interrupts.hpp"
 #include "arch/machine.hpp"
+#include "smoke/boot.hpp"
+#include "smoke/target.hpp"
 
 extern "C" const char user_program_start[], user_program_end[], user_entry[];
-extern "C" const char user_fault_write[], user_fault_hlt[], user_fault_inb[], user_fault_divide[],
-    user_fault_code_write[];
 
-namespace ukernel::x86 {
+namespace ukernel::boot_smoke {
 namespace {
 
+using namespace backend;
+using namespace backend::smoke;
 using Machine = arch::Machine;
 
 constexpr word kCodeBase = 0x400000;
 constexpr word kStackTop = 0x800000;
+constexpr word kStackCodeAddress = kStackTop - 64;  // an action jumps here
 constexpr unsigned kSpinTicks = 3;
 constexpr std::uint64_t kTickNs = 1'000'000;
-constexpr unsigned kComLine = 4;
-
-constexpr word kKernelWriteAddress = 0xffffffff80100000;  // user_program.S writes here
-constexpr word kKernelHalfIp = 0xffff800000000000;        // action 7 starts the thread here
-constexpr word kStackCodeAddress = kStackTop - 64;        // action 5 jumps here
+constexpr std::size_t kRequiredFaults = 4;
 
 word user_address(const char* symbol) {
   return kCodeBase + static_cast<word>(symbol - user_program_start);
 }
 
-// What each action must report. Actions 1-4 are the scenario's four faults; 5-7 check the
-// protection the back-end promises on top (NX stack, read-only code, no kernel-half ip).
-struct Expected {
-  std::string_view action;
-  FaultKind kind;
-  word vector;
-  word error_code;
-  word ip;
-  word address;
-};
-constexpr std::size_t kRequiredFaults = 4;
-std::array<Expected, 7> expected_faults() {
-  return {{
-      {"write to kernel memory", FaultKind::kMemoryAccess, 14, 0x7, user_address(user_fault_write),
-       kKernelWriteAddress},
-      {"hlt", FaultKind::kProtection, 13, 0, user_address(user_fault_hlt), 0},
-      {"inb", FaultKind::kProtection, 13, 0, user_address(user_fault_inb), 0},
-      {"divide by zero", FaultKind::kArithmetic, 0, 0, user_address(user_fault_divide), 0},
-      // error 0x15: present, user, instruction fetch.
-      {"execute on the stack (NX)", FaultKind::kMemoryAccess, 14, 0x15, kStackCodeAddress,
-       kStackCodeAddress},
-      {"write to read-only code", FaultKind::kMemoryAccess, 14, 0x7,
-       user_address(user_fault_code_write), kCodeBase},
-      {"kernel-half ip refused", FaultKind::kMemoryAccess, 14, 0, kKernelHalfIp, kKernelHalfIp},
-  }};
+auto all_expected_faults() {
+  return expected_faults(user_address, kCodeBase, kStackCodeAddress);
 }
+constexpr unsigned kActions = std::tuple_size_v<decltype(all_expected_faults())>;
 
 // The page-table pool, as the core will carve it from untyped memory after the AddressSpace.
 alignas(4096) std::array<std::uint8_t, 8 * 4096> space_pool;
-PageTable space(space_pool.data(), space_pool.size(),
-                reinterpret_cast<word>(space_pool.data()) - UK_KERNEL_VMA);
+PageTable space(space_pool.data(), space_pool.size(), physical_address(space_pool.data()));
 Context thread;
 unsigned action = 0;  // what the running program does (user_program.S)
 unsigned faults = 0;
@@ -99,26 +77,28 @@ std::string_view kind_name(FaultKind kind) {
   }
 }
 
+// The last action starts the thread at a kernel-half instruction pointer.
 Context* start_action(unsigned next) {
   action = next;
-  thread.start(action == 7 ? kKernelHalfIp : user_address(user_entry), kStackTop, action);
+  thread.start(action == kActions ? kKernelHalfIp : user_address(user_entry), kStackTop, action);
   return &thread;
 }
 
 void check_interrupt_routing() {
-  ioapic_route(kComLine, false);
-  Machine::irq_unmask(kComLine);
-  serial_set_transmit_interrupt(true);
+  irq_source_start();
   Machine::timer_arm(Machine::now_ns() + 100 * kTickNs);  // a timeout, should the IRQ not come
   while (!irq_seen && !irq_timed_out)
     wait_for_interrupt_once();
   Machine::timer_arm(0);
-  if (!irq_seen) fail("COM1 IRQ 4 did not arrive through the I/O APIC");
-  print("irq: COM1 line ", kComLine, " delivered through the I/O APIC\n");
+  if (!irq_seen) fail(kIrqMissing);
+  print("irq: ", kIrqSource, " line ", kIrqLine, " delivered through the ", kIrqController, "\n");
 }
 
 void build_address_space() {
-  if (space.root() == kNoPhysical) fail("no pool page for the PML4");
+  if (space.root() == kNoPhysical) {
+    print("smoke: FAIL: no pool page for the ", kRootTableName, "\n");
+    exit_qemu(ExitCode::kFailure);
+  }
   word code = frame_alloc();
   word stack = frame_alloc();
   if (code == kNoPhysical || stack == kNoPhysical) fail("no frames for the user program");
@@ -127,16 +107,17 @@ void build_address_space() {
   if (!space.map(kCodeBase, code, Rights::kRead)) fail("map code");
   if (!space.map(kStackTop - kPageSize, stack, Rights::kRead | Rights::kWrite)) fail("map stack");
   if (space.map(kCodeBase, stack, Rights::kRead)) fail("mapped over an existing page");
-  if (space.map(UK_KERNEL_VMA, stack, Rights::kRead)) fail("mapped a kernel address");
+  if (space.map(kKernelAddress, stack, Rights::kRead)) fail("mapped a kernel address");
   if (space.lookup(kCodeBase + 5) != code + 5) fail("lookup of the code page");
   space.unmap(kStackTop - kPageSize);
   if (space.lookup(kStackTop - 8) != kNoPhysical) fail("unmap");
   if (!space.map(kStackTop - kPageSize, stack, Rights::kRead | Rights::kWrite)) fail("remap");
+  if (std::string_view error = map_devices(space); !error.empty()) fail(error);
   print("paging: user space at ", hex(space.root()), ": code ", hex(kCodeBase), " (r-x), stack ",
-        hex(kStackTop - kPageSize), " (rw-)\n");
+        hex(kStackTop - kPageSize), " (rw-)");
+  print_device_mappings();
+  print("\n");
 }
-
-}  // namespace
 
 Context* on_syscall(Context& current) {
   if (current.get(SysReg::kStatus) != static_cast<word>(Syscall::kDebugWrite)) {
@@ -159,13 +140,13 @@ Context* on_syscall(Context& current) {
 
 Context* on_user_fault(Context& current, const UserFault& fault) {
   print("fault: kind=", kind_name(fault.kind), " addr=", hex(fault.address),
-        " ip=", hex(current.instruction_pointer()), " vector=", fault.vector,
-        " error=", hex(fault.error_code), "\n");
-  const auto expected = expected_faults();
+        " ip=", hex(current.instruction_pointer()));
+  print_fault_cause(fault);
+  print("\n");
+  const auto expected = all_expected_faults();
   if (action == 0 || action > expected.size()) fail("fault in the syscall/spin phase");
-  const Expected& want = expected[action - 1];
-  if (fault.kind != want.kind || fault.vector != want.vector ||
-      fault.error_code != want.error_code || fault.address != want.address ||
+  const auto& want = expected[action - 1];
+  if (fault.kind != want.kind || !same_cause(fault, want) || fault.address != want.address ||
       current.instruction_pointer() != want.ip) {
     fail(want.action);
   }
@@ -173,7 +154,7 @@ Context* on_user_fault(Context& current, const UserFault& fault) {
   ++faults;
   if (faults == kRequiredFaults) print("smoke: ", faults, " faults reported\n");
   if (action < expected.size()) return start_action(action + 1);
-  print("smoke: ", faults - kRequiredFaults, " protection checks passed\n");
+  print("smoke: ", faults - kRequiredFaults, kFurtherChecks);
   exit_qemu(ExitCode::kSuccess);
 }
 
@@ -183,7 +164,7 @@ Context* on_timer(Context* current) {
     return nullptr;
   }
   ++ticks;
-  print("timer: tick ", ticks, " in ring 3 at ip=", hex(current->instruction_pointer()), "\n");
+  print("timer: tick ", ticks, kTimerTick, hex(current->instruction_pointer()), "\n");
   if (action != 0) fail("timer tick outside the spin phase");
   if (ticks < kSpinTicks) {
     Machine::timer_arm(Machine::now_ns() + kTickNs);
@@ -194,32 +175,23 @@ Context* on_timer(Context* current) {
 }
 
 Context* on_irq(Context* current, unsigned line) {
-  if (line != kComLine) fail("interrupt on an unexpected line");
-  serial_set_transmit_interrupt(false);
+  if (line != kIrqLine) fail("interrupt on an unexpected line");
+  irq_source_stop();
   irq_seen = true;
   return current;
 }
 
-void kernel_main() {
-  CpuFeatures f = cpu_features();
-  print("ukernel x86-64 boot-smoke\n");
-  print("cpu: nx=", f.nx, " smep=", f.smep, " smap=", f.smap, " pcid=", f.pcid, "\n");
-  word ram = 0;
-  word top = 0;  // end of the highest RAM region
-  for (const MemoryRegion& region : boot_memory_map()) {
-    if (region.type != kMemoryRam) continue;
-    ram += region.size;
-    if (region.base + region.size > top) top = region.base + region.size;
-  }
-  print("memory: ", ram >> 20, " MiB RAM, ", frames_free_count(), " free frames\n");
-  // The direct map must reach the last byte of RAM (a hole here is a ring-0 page fault).
+[[noreturn]] void kernel_main() {
+  print("ukernel ", kArchName, " boot-smoke\n");
+  word top = report_machine();  // the end of RAM
+  // The direct map must reach the last byte of RAM (a hole here is a kernel page fault).
   auto* last = static_cast<volatile word*>(Machine::kernel_pointer(top - sizeof(word)));
   word saved = *last;
   *last = 0x5a5a5a5a5a5a5a5a;
   if (*last != 0x5a5a5a5a5a5a5a5a) fail("direct map: the last RAM word does not read back");
   *last = saved;
   print("memory: direct map reaches ", hex(top), "\n");
-  print("timer: lapic ", timer_lapic_hz() / 1000, " kHz, tsc ", timer_tsc_hz() / 1000, " kHz\n");
+  report_timer();
   check_interrupt_routing();
   build_address_space();
   Machine::activate(space);
@@ -227,4 +199,26 @@ void kernel_main() {
   resume(*start_action(0));
 }
 
-}  // namespace ukernel::x86
+}  // namespace
+}  // namespace ukernel::boot_smoke
+
+// The back-end's entry points (arch/entry.hpp) are the scenario's.
+namespace ukernel {
+
+backend::Context* backend::on_syscall(Context& current) {
+  return boot_smoke::on_syscall(current);
+}
+backend::Context* backend::on_user_fault(Context& current, const UserFault& fault) {
+  return boot_smoke::on_user_fault(current, fault);
+}
+backend::Context* backend::on_timer(Context* current) {
+  return boot_smoke::on_timer(current);
+}
+backend::Context* backend::on_irq(Context* current, unsigned line) {
+  return boot_smoke::on_irq(current, line);
+}
+void backend::kernel_main() {
+  boot_smoke::kernel_main();
+}
+
+}  // namespace ukernel
