@@ -5,10 +5,6 @@
 #include "arch/interrupts.hpp"
 #include "arch/memory.hpp"
 
-namespace ukernel::aarch64 {
-void run_global_constructors();
-}  // namespace ukernel::aarch64
-
 extern "C" [[noreturn]] void aarch64_boot() {
   using namespace ukernel::aarch64;
   memory_init();

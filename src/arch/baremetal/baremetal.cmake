@@ -26,7 +26,8 @@ function(ukernel_baremetal_backend name var)
   set(include_dirs ${dir}/include ${UKERNEL_BAREMETAL_DIR}/include)
 
   add_library(ukernel_${name} OBJECT ${ARG_SOURCES}
-    ${UKERNEL_BAREMETAL_DIR}/console.cpp)
+    ${UKERNEL_BAREMETAL_DIR}/console.cpp
+    ${UKERNEL_BAREMETAL_DIR}/runtime.cpp)
   target_include_directories(ukernel_${name} PUBLIC ${include_dirs} PRIVATE ${dir})
   target_link_libraries(ukernel_${name} PUBLIC ukernel_abi)
   ukernel_kernel_code(ukernel_${name})

@@ -11,8 +11,6 @@
 
 namespace ukernel::x86 {
 
-void run_global_constructors();
-
 namespace {
 
 CpuFeatures features;

@@ -12,4 +12,8 @@ namespace ukernel::aarch64 {
 // resume()ing a thread or idle()ing.
 [[noreturn]] void kernel_main();
 
+// Runs the constructors of globals (src/arch/baremetal/runtime.cpp); boot calls it once, before
+// kernel_main().
+void run_global_constructors();
+
 }  // namespace ukernel::aarch64

@@ -13,6 +13,10 @@ namespace ukernel::x86 {
 // resume()ing a thread or idle()ing.
 [[noreturn]] void kernel_main();
 
+// Runs the constructors of globals (src/arch/baremetal/runtime.cpp); boot calls it once, before
+// kernel_main().
+void run_global_constructors();
+
 // What boot found, for the banner and the docs.
 struct CpuFeatures {
   bool nx, smep, smap, pcid;

@@ -1,9 +1,6 @@
-// The freestanding C/C++ runtime: the four memory functions the compiler may call, the C++ ABI
-// hooks a freestanding image still references, and the global-constructor walk.
+// memcpy, memset, memmove and memcmp for the x86-64 kernel (the compiler may call them even in
+// freestanding code). The rest of the runtime is src/arch/baremetal/runtime.cpp.
 #include <cstddef>
-#include <cstdint>
-
-#include "arch/console.hpp"
 
 extern "C" {
 
@@ -41,42 +38,4 @@ int memcmp(const void* a, const void* b, std::size_t n) {
   return 0;
 }
 
-std::size_t strlen(const char* text) {
-  std::size_t n = 0;
-  while (text[n] != '\0')
-    ++n;
-  return n;
-}
-
-void __cxa_pure_virtual() {
-  ukernel::x86::panic("pure virtual function called");
-}
-
-// Destructors of globals never run (the kernel does not exit); -fno-use-cxa-atexit routes their
-// registration here.
-int atexit(void (*)()) {
-  return 0;
-}
-
-using Constructor = void (*)();
-extern Constructor __init_array_start[];
-extern Constructor __init_array_end[];
-
 }  // extern "C"
-
-// The kernel allocates nothing with new; a virtual destructor still references delete.
-void operator delete(void*) noexcept {
-  ukernel::x86::panic("operator delete called");
-}
-void operator delete(void*, std::size_t) noexcept {
-  ukernel::x86::panic("operator delete called");
-}
-
-namespace ukernel::x86 {
-
-void run_global_constructors() {
-  for (Constructor* c = __init_array_start; c != __init_array_end; ++c)
-    (*c)();
-}
-
-}  // namespace ukernel::x86

@@ -1,8 +1,10 @@
-// The freestanding C++ runtime: the C++ ABI hooks a freestanding image still references, and the
-// global-constructor walk. (memcpy & co are in string.S.)
+// The freestanding C++ runtime of the bare-metal kernels: strlen, the C++ ABI hooks a freestanding
+// image still references, and the global-constructor walk. memcpy & co are the back-end's
+// (src/arch/x86_64/string.cpp, src/arch/aarch64/string.S).
 #include <cstddef>
-#include <cstdint>
 
+#include "arch/backend.hpp"
+#include "arch/boot.hpp"
 #include "arch/console.hpp"
 
 extern "C" {
@@ -15,7 +17,7 @@ std::size_t strlen(const char* text) {
 }
 
 void __cxa_pure_virtual() {
-  ukernel::aarch64::panic("pure virtual function called");
+  ukernel::backend::panic("pure virtual function called");
 }
 
 // Destructors of globals never run (the kernel does not exit); -fno-use-cxa-atexit routes their
@@ -32,17 +34,13 @@ extern Constructor __init_array_end[];
 
 // The kernel allocates nothing with new; a virtual destructor still references delete.
 void operator delete(void*) noexcept {
-  ukernel::aarch64::panic("operator delete called");
+  ukernel::backend::panic("operator delete called");
 }
 void operator delete(void*, std::size_t) noexcept {
-  ukernel::aarch64::panic("operator delete called");
+  ukernel::backend::panic("operator delete called");
 }
 
-namespace ukernel::aarch64 {
-
-void run_global_constructors() {
+void ukernel::backend::run_global_constructors() {
   for (Constructor* c = __init_array_start; c != __init_array_end; ++c)
     (*c)();
 }
-
-}  // namespace ukernel::aarch64
