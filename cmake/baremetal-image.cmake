@@ -50,10 +50,7 @@ endfunction()
 # IPC fast path on (default) or off.
 function(ukernel_baremetal_kernel_image name)
   cmake_parse_arguments(ARG "" "ROOT;FASTPATH" "" ${ARGN})
-  if(NOT DEFINED ARG_FASTPATH)
-    set(ARG_FASTPATH ON)
-  endif()
-  if(ARG_FASTPATH)
+  if(NOT DEFINED ARG_FASTPATH OR ARG_FASTPATH)
     set(FASTPATH 1)
   else()
     set(FASTPATH 0)
@@ -83,10 +80,8 @@ endfunction()
 # without its extension. Servers are stripped before they go in. The root task finds the archive
 # through BootInfo::modules_vaddr (format: include/ukernel/boot_modules.hpp).
 function(ukernel_baremetal_system_image name)
-  cmake_parse_arguments(ARG "" "ROOT;FASTPATH" "SERVERS;FILES" ${ARGN})
-  if(NOT DEFINED ARG_FASTPATH)
-    set(ARG_FASTPATH ON)
-  endif()
+  # ROOT and FASTPATH go to ukernel_baremetal_kernel_image unchanged.
+  cmake_parse_arguments(ARG "" "" "SERVERS;FILES" ${ARGN})
   set(dir ${CMAKE_CURRENT_BINARY_DIR}/${name}-modules)
   set(names)
   set(paths)
@@ -145,7 +140,7 @@ ${table}${data}        .balign 4096
   set_source_files_properties(${source} PROPERTIES OBJECT_DEPENDS "${paths}")
   add_custom_target(${name}-modules DEPENDS ${paths})
 
-  ukernel_baremetal_kernel_image(${name} ROOT ${ARG_ROOT} FASTPATH ${ARG_FASTPATH})
+  ukernel_baremetal_kernel_image(${name} ${ARG_UNPARSED_ARGUMENTS})
   target_sources(${name} PRIVATE ${source})
   add_dependencies(${name} ${name}-modules)
 endfunction()

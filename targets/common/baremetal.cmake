@@ -7,15 +7,15 @@ set(UKERNEL_COMMON_USER_DIR ${CMAKE_CURRENT_LIST_DIR}/user)
 set(UKERNEL_SMOKE_DIR ${CMAKE_CURRENT_LIST_DIR})
 
 # ukernel_smoke_image(NAME SOURCES...): a kernel image without the kernel core, from SOURCES
-# (targets/common/*_smoke.cpp, the target's own) and the target's smoke/ headers (boot.hpp,
-# target.hpp: the back-end's side of the shared sources).
+# (targets/common/*_smoke.cpp, the target's own) and the target's smoke/target.hpp (the
+# back-end's side of the shared sources).
 function(ukernel_smoke_image name)
   ukernel_baremetal_image(${name} ${ARGN})
   target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${UKERNEL_SMOKE_DIR})
 endfunction()
 
 # The back-end on its own: boot, user mode, system call, faults, timer, a device interrupt
-# (boot_smoke.cpp with the target's user_program.S and smoke/boot.hpp). And a kernel bug, a write
+# (boot_smoke.cpp with the target's user_program.S and smoke/target.hpp). And a kernel bug, a write
 # to the kernel's code, which must panic with a register dump and exit status 65.
 ukernel_smoke_image(boot-smoke ${UKERNEL_SMOKE_DIR}/boot_smoke.cpp user_program.S)
 ukernel_smoke_image(panic-smoke ${UKERNEL_SMOKE_DIR}/kernel_bug_smoke.cpp

@@ -1,5 +1,5 @@
 // boot-smoke: a back-end's first scenario, before the kernel core is linked in; one source for
-// every bare-metal target, whose side of it is smoke/boot.hpp (targets/<arch>/smoke/).
+// every bare-metal target, whose side of it is smoke/target.hpp (targets/<arch>/smoke/).
 //
 // Boots, takes a device's interrupt through the interrupt controller, builds one user address
 // space, runs user_program.S in user mode: a kDebugWrite system call, then spinning while the
@@ -17,7 +17,6 @@
 #include "arch/entry.hpp"
 #include "arch/interrupts.hpp"
 #include "arch/machine.hpp"
-#include "smoke/boot.hpp"
 #include "smoke/target.hpp"
 
 extern "C" const char user_program_start[], user_program_end[], user_entry[];

@@ -43,7 +43,8 @@ ukernel_qemu_test(aarch64 qemu.aarch64.kernel_stack_overflow overflow-smoke.elf
 # capabilities, round-robin by the timer, device memory and a device interrupt (the PL031 RTC;
 # targets/aarch64/user/device_checks.hpp), and the acceptance test (four faults of an EL0 program
 # reported to its supervisor; two of x86's four have no AArch64 counterpart and are replaced,
-# which the scenario prints as "skip:" lines). Once with the IPC fast path, once without.
+# which the scenario prints as "skip:" lines). Once with the IPC fast path, once without,
+# and once on QEMU's max CPU.
 set(UKERNEL_AARCH64_SCENARIO_LINES
   ${UKERNEL_QEMU_SCENARIO_IPC_LINES}
   "ok: faults: undefined instruction"
@@ -72,14 +73,8 @@ set(UKERNEL_AARCH64_SCENARIO_LINES
   "ok: irq: delete the handler: the line is released and can be claimed again"
   "scenario: 52 of 52 checks passed"
   "root task: exit 0")
-ukernel_qemu_test(aarch64 qemu.aarch64.kernel_scenarios kernel-scenarios.elf
-  EXPECT "fast path on" ${UKERNEL_AARCH64_SCENARIO_LINES})
-ukernel_qemu_test(aarch64 qemu.aarch64.kernel_scenarios_slowpath kernel-scenarios-slowpath.elf
-  EXPECT "fast path off" ${UKERNEL_AARCH64_SCENARIO_LINES})
-# The same image on QEMU's `max` CPU (every architecture extension QEMU has: PAN, pointer
-# authentication, BTI, ...), which the back-end must not depend on or trip over.
-ukernel_qemu_test(aarch64 qemu.aarch64.kernel_scenarios_cpu_max kernel-scenarios.elf CPU max
-  EXPECT "fast path on" ${UKERNEL_AARCH64_SCENARIO_LINES})
+# On QEMU's `max` CPU too: PAN, pointer authentication, BTI, ...
+ukernel_qemu_scenario_tests(aarch64 EXPECT ${UKERNEL_AARCH64_SCENARIO_LINES})
 
 # The system image on AArch64 (targets/aarch64/CMakeLists.txt, built from the x86-64 system's
 # sources): the root task loads the name service, the hello server and a client from the image's
