@@ -7,40 +7,16 @@
 // registers of the system-call ABI (docs/aarch64.md): Status=x0 Cap=x1 Info=x2 Badge=x3
 // MR0..MR5=x4..x9. Once inlined, the array lives in registers.
 //
-// User memory layout the root task and the back-end's loader agree on (the x86-64 one): the IPC
-// buffer of the space's first thread at kUserIpcBuffer, the boot info page at kUserBootInfo (root
-// task only), the root task's stack below kRootStackTop, the root image linked at kRootImageBase
-// (src/arch/aarch64/user/user.ld).
+// The rest of the API (memory layout, UserFrame, user_pointer) is <arch/user_frame.hpp>, shared
+// by the bare-metal back-ends (src/arch/baremetal/include).
 #pragma once
 
 #include <cstddef>
 
-#include "arch/context.hpp"
+#include "arch/user_frame.hpp"
 #include "ukernel/abi.hpp"
 
 namespace ukernel::arch {
-
-inline constexpr std::size_t kUserMessageRegisters = aarch64::Context::kMessageRegisters;
-
-inline constexpr word kRootImageBase = 0x400000;
-inline constexpr word kUserIpcBuffer = 0x10000000;
-inline constexpr word kUserBootInfo = 0x10001000;
-inline constexpr word kRootStackTop = 0x20000000;
-inline constexpr std::size_t kRootStackPages = 8;
-// The image's boot modules (BootInfo::modules_vaddr), read-only in the root task's space.
-inline constexpr word kUserBootModules = 0x40000000;
-
-// kStatus, kCap, kInfo, kBadge, then the message registers (indexed by SysReg).
-struct UserFrame {
-  word regs[4 + kUserMessageRegisters];
-  word& operator[](std::size_t i) { return regs[i]; }
-  word operator[](std::size_t i) const { return regs[i]; }
-};
-
-// A fresh frame for the next system call.
-inline UserFrame user_frame() {
-  return UserFrame{};
-}
 
 // Makes the system call in `frame`; returns with the results in `frame` once the thread runs
 // again. Every register outside x0..x9 is preserved by the kernel (the flags too).
@@ -80,11 +56,6 @@ inline IpcBuffer* user_ipc_buffer() {
   word address;
   asm("mrs %0, tpidrro_el0" : "=r"(address));
   return reinterpret_cast<IpcBuffer*>(address);
-}
-
-// User addresses are the program's own pointers.
-inline void* user_pointer(word vaddr, std::size_t) {
-  return reinterpret_cast<void*>(vaddr);
 }
 
 }  // namespace ukernel::arch

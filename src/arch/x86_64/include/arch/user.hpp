@@ -7,40 +7,16 @@
 // registers of the system-call ABI (docs/x86_64.md): Status=rax Cap=rdi Info=rsi Badge=rdx
 // MR0..MR5=r8 r9 r10 r12 r13 r14. Once inlined, the array lives in registers.
 //
-// User memory layout the root task and the back-end's loader agree on (same in every address
-// space the root task builds): the IPC buffer of the space's first thread at kUserIpcBuffer, the
-// boot info page at kUserBootInfo (root task only), the root task's stack below kRootStackTop, the
-// root image linked at kRootImageBase (src/arch/x86_64/user/user.ld).
+// The rest of the API (memory layout, UserFrame, user_pointer) is <arch/user_frame.hpp>, shared
+// by the bare-metal back-ends (src/arch/baremetal/include).
 #pragma once
 
 #include <cstddef>
 
-#include "arch/context.hpp"
+#include "arch/user_frame.hpp"
 #include "ukernel/abi.hpp"
 
 namespace ukernel::arch {
-
-inline constexpr std::size_t kUserMessageRegisters = x86::Context::kMessageRegisters;
-
-inline constexpr word kRootImageBase = 0x400000;
-inline constexpr word kUserIpcBuffer = 0x10000000;
-inline constexpr word kUserBootInfo = 0x10001000;
-inline constexpr word kRootStackTop = 0x20000000;
-inline constexpr std::size_t kRootStackPages = 8;
-// The image's boot modules (BootInfo::modules_vaddr), read-only in the root task's space.
-inline constexpr word kUserBootModules = 0x40000000;
-
-// kStatus, kCap, kInfo, kBadge, then the message registers (indexed by SysReg).
-struct UserFrame {
-  word regs[4 + kUserMessageRegisters];
-  word& operator[](std::size_t i) { return regs[i]; }
-  word operator[](std::size_t i) const { return regs[i]; }
-};
-
-// A fresh frame for the next system call.
-inline UserFrame user_frame() {
-  return UserFrame{};
-}
 
 // Makes the system call in `frame`; returns with the results in `frame` once the thread runs
 // again. rbx, rbp, r15 and rsp are preserved by the kernel; rcx and r11 are clobbered.
@@ -80,11 +56,6 @@ inline IpcBuffer* user_ipc_buffer() {
   IpcBuffer* buffer;
   asm("mov %%fs:%c1, %0" : "=r"(buffer) : "i"(offsetof(IpcBuffer, self)));
   return buffer;
-}
-
-// User addresses are the program's own pointers.
-inline void* user_pointer(word vaddr, std::size_t) {
-  return reinterpret_cast<void*>(vaddr);
 }
 
 }  // namespace ukernel::arch
