@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 #include "arch/boot.hpp"
 #include "arch/console.hpp"
@@ -59,21 +60,20 @@ bool irq_timed_out = false;
   exit_qemu(ExitCode::kFailure);
 }
 
+// The fault kinds a user program can cause here, as this log names them ("kind=memory"; the
+// core's trace has longer names).
 std::string_view kind_name(FaultKind kind) {
-  switch (kind) {
-    case FaultKind::kMemoryAccess:
-      return "memory";
-    case FaultKind::kArithmetic:
-      return "arithmetic";
-    case FaultKind::kIllegalInstruction:
-      return "illegal-instruction";
-    case FaultKind::kProtection:
-      return "protection";
-    case FaultKind::kBreakpoint:
-      return "breakpoint";
-    default:
-      return "other";
+  constexpr std::array<std::pair<FaultKind, std::string_view>, 5> kNames{{
+      {FaultKind::kMemoryAccess, "memory"},
+      {FaultKind::kArithmetic, "arithmetic"},
+      {FaultKind::kIllegalInstruction, "illegal-instruction"},
+      {FaultKind::kProtection, "protection"},
+      {FaultKind::kBreakpoint, "breakpoint"},
+  }};
+  for (const auto& [known, name] : kNames) {
+    if (known == kind) return name;
   }
+  return "other";
 }
 
 // The last action starts the thread at a kernel-half instruction pointer.
