@@ -34,7 +34,7 @@ endfunction()
 function(ukernel_baremetal_user_program name)
   add_executable(${name} ${ARGN}
     ${UKERNEL_USER_DIR}/start.S
-    ${UKERNEL_USER_DIR}/runtime.cpp
+    ${UKERNEL_${_ukernel_arch}_USER_RUNTIME}
     ${UKERNEL_USER_EXTRA_SOURCES})
   set_target_properties(${name} PROPERTIES SUFFIX ".elf"
     LINK_DEPENDS ${UKERNEL_USER_DIR}/user.ld)

@@ -5,5 +5,6 @@ set(UKERNEL_IMAGE_ARCH x86_64)
 set(UKERNEL_IMAGE_LINK_OPTIONS -Wl,--no-warn-rwx-segments)
 # User code runs in the low 2 GiB: the small code model, not the kernel's.
 set(UKERNEL_USER_COMPILE_OPTIONS -mcmodel=small)
-set(UKERNEL_USER_EXTRA_SOURCES)
+# User programs bring their own memcpy & co (the kernel's string.cpp).
+set(UKERNEL_USER_EXTRA_SOURCES ${UKERNEL_X86_64_STRING_SOURCE})
 include(baremetal-image)

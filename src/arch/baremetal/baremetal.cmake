@@ -18,8 +18,9 @@ set(UKERNEL_BAREMETAL_DIR ${CMAKE_CURRENT_LIST_DIR})
 #                          trap handlers to core::handle_* and kernel_main() booting the root task
 #                          an image embeds (root_task.cpp of the back-end);
 # and, for the images (cmake/<name>-image.cmake), the cache variables UKERNEL_<VAR>_LINKER_SCRIPT,
-# UKERNEL_<VAR>_ROOT_IMAGE_TEMPLATE, UKERNEL_<VAR>_USER_DIR and UKERNEL_<VAR>_INCLUDE_DIR (the
-# header directories of user programs: <arch/user.hpp>).
+# UKERNEL_<VAR>_ROOT_IMAGE_TEMPLATE, UKERNEL_<VAR>_USER_DIR, UKERNEL_<VAR>_USER_RUNTIME (the
+# shared user runtime; with UKERNEL_<VAR>_STRING_SOURCE, the back-end's memcpy & co) and
+# UKERNEL_<VAR>_INCLUDE_DIR (the header directories of user programs: <arch/user.hpp>).
 function(ukernel_baremetal_backend name var)
   cmake_parse_arguments(PARSE_ARGV 2 ARG "" "" "SOURCES")
   set(dir ${CMAKE_CURRENT_SOURCE_DIR})
@@ -27,7 +28,8 @@ function(ukernel_baremetal_backend name var)
 
   add_library(ukernel_${name} OBJECT ${ARG_SOURCES}
     ${UKERNEL_BAREMETAL_DIR}/console.cpp
-    ${UKERNEL_BAREMETAL_DIR}/runtime.cpp)
+    ${UKERNEL_BAREMETAL_DIR}/runtime.cpp
+    ${UKERNEL_BAREMETAL_DIR}/string.cpp)
   target_include_directories(ukernel_${name} PUBLIC ${include_dirs} PRIVATE ${dir})
   target_link_libraries(ukernel_${name} PUBLIC ukernel_abi)
   ukernel_kernel_code(ukernel_${name})
@@ -50,6 +52,9 @@ function(ukernel_baremetal_backend name var)
       CACHE INTERNAL "per-image embedding of the root task")
   set(UKERNEL_${var}_USER_DIR ${dir}/user
       CACHE INTERNAL "${name} user runtime and linker script")
+  set(UKERNEL_${var}_USER_RUNTIME
+      ${UKERNEL_BAREMETAL_DIR}/user/runtime.cpp ${UKERNEL_BAREMETAL_DIR}/string.cpp
+      CACHE INTERNAL "${name} user runtime sources (with the back-end's string source)")
   set(UKERNEL_${var}_INCLUDE_DIR ${include_dirs}
       CACHE INTERNAL "${name} back-end headers (<arch/user.hpp> for user programs)")
 endfunction()

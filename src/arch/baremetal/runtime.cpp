@@ -1,6 +1,6 @@
-// The freestanding C++ runtime of the bare-metal kernels: strlen, the C++ ABI hooks a freestanding
-// image still references, and the global-constructor walk. memcpy & co are the back-end's
-// (src/arch/x86_64/string.cpp, src/arch/aarch64/string.S).
+// The freestanding C++ runtime of the bare-metal kernels: the C++ ABI hooks a freestanding image
+// still references, and the global-constructor walk. The string functions are string.cpp here and
+// the back-end's string source (src/arch/x86_64/string.cpp, src/arch/aarch64/string.S).
 #include <cstddef>
 
 #include "arch/backend.hpp"
@@ -8,13 +8,6 @@
 #include "arch/console.hpp"
 
 extern "C" {
-
-std::size_t strlen(const char* text) {
-  std::size_t n = 0;
-  while (text[n] != '\0')
-    ++n;
-  return n;
-}
 
 void __cxa_pure_virtual() {
   ukernel::backend::panic("pure virtual function called");

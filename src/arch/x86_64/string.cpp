@@ -1,5 +1,5 @@
-// memcpy, memset, memmove and memcmp for the x86-64 kernel (the compiler may call them even in
-// freestanding code). The rest of the runtime is src/arch/baremetal/runtime.cpp.
+// memcpy, memset, memmove and memcmp for the x86-64 kernel and user programs (the compiler may
+// call them even in freestanding code), the counterpart of aarch64's string.S.
 #include <cstddef>
 
 extern "C" {
