@@ -145,7 +145,7 @@ Context* on_user_fault(Context& current, const UserFault& fault) {
   const auto expected = all_expected_faults();
   if (action == 0 || action > expected.size()) fail("fault in the syscall/spin phase");
   const auto& want = expected[action - 1];
-  if (fault.kind != want.kind || !same_cause(fault, want) || fault.address != want.address ||
+  if (fault.kind != want.kind || !same_cause(fault, want.cause) || fault.address != want.address ||
       current.instruction_pointer() != want.ip) {
     fail(want.action);
   }

@@ -15,6 +15,7 @@
 #include "arch/console.hpp"
 #include "arch/interrupts.hpp"
 #include "arch/machine.hpp"
+#include "expected_fault.hpp"
 
 extern "C" const char user_fault_write[], user_fault_wfi[], user_fault_mmio[], user_fault_daif[],
     user_fault_undefined[], user_fault_brk[], user_fault_code_write[];
@@ -35,13 +36,11 @@ constexpr std::string_view kFurtherChecks = " further checks passed\n";  // "smo
 // What an action must report (exception classes: 0x24 data abort, 0x20 instruction abort,
 // 0x01 WFI, 0x18 MSR, 0x00 unknown, 0x3c BRK). The first four are the scenario's faults; the
 // rest check the protection the back-end promises on top.
-struct Expected {
-  std::string_view action;
-  FaultKind kind;
+struct FaultCause {
   word exception_class;
-  word ip;
-  word address;
 };
+// The tables below leave out the braces around the cause.
+using Expected = boot_smoke::ExpectedFault<FaultCause>;
 inline std::array<Expected, 9> expected_faults(word (*user_address)(const char*), word code_base,
                                                word stack_code_address) {
   return {{
@@ -64,7 +63,7 @@ inline std::array<Expected, 9> expected_faults(word (*user_address)(const char*)
 inline void print_fault_cause(const UserFault& fault) {
   print(" esr=", hex(fault.syndrome));
 }
-inline bool same_cause(const UserFault& fault, const Expected& want) {
+inline bool same_cause(const UserFault& fault, const FaultCause& want) {
   return fault.syndrome >> 26 == want.exception_class;
 }
 

@@ -14,6 +14,7 @@
 #include "arch/console.hpp"
 #include "arch/interrupts.hpp"
 #include "arch/machine.hpp"
+#include "expected_fault.hpp"
 
 extern "C" const char user_fault_write[], user_fault_hlt[], user_fault_inb[], user_fault_divide[],
     user_fault_code_write[];
@@ -31,14 +32,12 @@ constexpr std::string_view kFurtherChecks = " protection checks passed\n";  // "
 
 // What an action must report. The first four are the scenario's four faults; the rest check the
 // protection the back-end promises on top (NX stack, read-only code, no kernel-half ip).
-struct Expected {
-  std::string_view action;
-  FaultKind kind;
+struct FaultCause {
   word vector;
   word error_code;
-  word ip;
-  word address;
 };
+// The tables below leave out the braces around the cause.
+using Expected = boot_smoke::ExpectedFault<FaultCause>;
 inline std::array<Expected, 7> expected_faults(word (*user_address)(const char*), word code_base,
                                                word stack_code_address) {
   return {{
@@ -58,7 +57,7 @@ inline std::array<Expected, 7> expected_faults(word (*user_address)(const char*)
 inline void print_fault_cause(const UserFault& fault) {
   print(" vector=", fault.vector, " error=", hex(fault.error_code));
 }
-inline bool same_cause(const UserFault& fault, const Expected& want) {
+inline bool same_cause(const UserFault& fault, const FaultCause& want) {
   return fault.vector == want.vector && fault.error_code == want.error_code;
 }
 
