@@ -11,7 +11,7 @@
 #include "arch/backend.hpp"
 #include "arch/console.hpp"
 #include "arch/entry.hpp"
-#include "arch/root_task.hpp"
+#include "arch/root_image.hpp"
 #include "core/kernel.hpp"
 #include "core/thread.hpp"
 
@@ -57,7 +57,7 @@ Context* next_context() {
 
 }  // namespace
 
-void backend::set_root_thread(core::Thread* thread) {
+void baremetal::set_root_thread(core::Thread* thread) {
   root_thread = thread;
 }
 

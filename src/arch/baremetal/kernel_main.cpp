@@ -24,6 +24,7 @@
 #include "arch/console.hpp"
 #include "arch/entry.hpp"
 #include "arch/machine.hpp"
+#include "arch/root_image.hpp"
 #include "arch/root_task.hpp"
 #include "arch/user.hpp"
 #include "core/kernel.hpp"
@@ -126,7 +127,7 @@ void backend::kernel_main() {
   if (!core::boot(config)) panic("core::boot failed");
   // boot() resets the kernel state, so the option goes in afterwards.
   core::kernel().fastpath_enabled = ukernel_fastpath_option != 0;
-  set_root_thread(core::current());
+  baremetal::set_root_thread(core::current());
   resume(core::current()->context);
 }
 

@@ -11,18 +11,15 @@
 #include <string_view>
 
 #include "arch/aarch64_layout.h"
+#include "arch/root_image.hpp"
 #include "ukernel/abi.hpp"
 #include "ukernel/elf.hpp"
 
 namespace ukernel::core {
 struct MemoryRegion;
-struct Thread;
 }  // namespace ukernel::core
 
 namespace ukernel::aarch64 {
-
-// Set by the boot code: the thread whose end ends the system (core_entry.cpp).
-void set_root_thread(core::Thread* thread);
 
 // What kernel_main() (src/arch/baremetal/kernel_main.cpp) needs to know about this machine:
 // its name for the banner, the ELF machine of root images, and where the kernel image (with the
@@ -36,8 +33,3 @@ void print_boot_details();
 std::span<const core::MemoryRegion> root_device_regions();
 
 }  // namespace ukernel::aarch64
-
-// Defined by root_image.S in each image.
-extern "C" const unsigned char ukernel_root_elf_start[];
-extern "C" const unsigned char ukernel_root_elf_end[];
-extern "C" const unsigned char ukernel_fastpath_option;  // 1: fast path on, 0: off

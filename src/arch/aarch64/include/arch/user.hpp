@@ -36,16 +36,7 @@ inline void user_trap(UserFrame& frame) {
                  "+r"(mr3), "+r"(mr4), "+r"(mr5)
                :
                : "memory");
-  frame[0] = status;
-  frame[1] = cap;
-  frame[2] = info;
-  frame[3] = badge;
-  frame[4] = mr0;
-  frame[5] = mr1;
-  frame[6] = mr2;
-  frame[7] = mr3;
-  frame[8] = mr4;
-  frame[9] = mr5;
+  frame = UserFrame{{status, cap, info, badge, mr0, mr1, mr2, mr3, mr4, mr5}};
 }
 
 // The calling thread's IPC buffer, wherever kThreadConfigure put it: the kernel loads the
