@@ -7,6 +7,7 @@
 #include <span>
 
 #include "arch/machine.hpp"
+#include "arch/root_image.hpp"
 #include "arch/root_task.hpp"
 #include "core/kernel.hpp"
 
@@ -26,11 +27,15 @@ static_assert(outside(kDeviceRegions[0], 0x08000000, 0x20000) &&
               outside(kDeviceRegions[0], kRamBase, word{1} << 30));
 
 }  // namespace
+}  // namespace ukernel::aarch64
+
+namespace ukernel::baremetal {
 
 void print_boot_details() {}
 
 std::span<const core::MemoryRegion> root_device_regions() {
+  using namespace aarch64;
   return kDeviceRegions;
 }
 
-}  // namespace ukernel::aarch64
+}  // namespace ukernel::baremetal

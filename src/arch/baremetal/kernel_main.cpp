@@ -100,14 +100,14 @@ void backend::kernel_main() {
   print("ukernel ", kMachineName, ": kernel core, root task ",
         static_cast<word>(ukernel_root_elf_end - ukernel_root_elf_start), " bytes, fast path ",
         ukernel_fastpath_option ? "on" : "off", "\n");
-  print_boot_details();
+  baremetal::print_boot_details();
   word modules_size = map_boot_modules();
   word entry = load_root_image();
   std::array<PhysicalRange, 64> ranges;
   std::size_t count = release_free_memory(ranges, kKeepFrames);
   for (std::size_t i = 0; i < count; ++i)
     regions[i] = core::MemoryRegion{ranges[i].begin, ranges[i].end - ranges[i].begin};
-  std::span<const core::MemoryRegion> devices = root_device_regions();
+  std::span<const core::MemoryRegion> devices = baremetal::root_device_regions();
   core::BootConfig config{};
   config.regions = regions.data();
   config.region_count = count;

@@ -9,6 +9,7 @@
 #include "arch/boot.hpp"
 #include "arch/console.hpp"
 #include "arch/machine.hpp"
+#include "arch/root_image.hpp"
 #include "arch/root_task.hpp"
 #include "core/kernel.hpp"
 
@@ -27,8 +28,12 @@ static_assert(outside(kDeviceRegions[0], 0xfee00000, kPageSize) &&
 std::array<core::MemoryRegion, kDeviceRegions.size()> device_regions;
 
 }  // namespace
+}  // namespace ukernel::x86
+
+namespace ukernel::baremetal {
 
 void print_boot_details() {
+  using namespace x86;
   PcidSupport pcids = pcid_support();
   print("address spaces: PCIDs ",
         pcids.pcid ? (pcids.invpcid ? "on, INVPCID" : "on, no INVPCID") : "off (the CPU has none)",
@@ -38,6 +43,7 @@ void print_boot_details() {
 // The device regions that are not RAM on this machine (a memory map that reports one as RAM
 // is wrong, or the machine is not a PC: the region is left out rather than handed out twice).
 std::span<const core::MemoryRegion> root_device_regions() {
+  using namespace x86;
   std::size_t count = 0;
   for (const core::MemoryRegion& device : kDeviceRegions) {
     bool is_ram = false;
@@ -48,4 +54,4 @@ std::span<const core::MemoryRegion> root_device_regions() {
   return std::span<const core::MemoryRegion>(device_regions.data(), count);
 }
 
-}  // namespace ukernel::x86
+}  // namespace ukernel::baremetal

@@ -24,7 +24,8 @@ using baremetal::hex;
 using baremetal::Hex;
 using baremetal::print;
 
-// Writes one character to the UART, waiting (boundedly) while it is busy (console.cpp).
+// Writes one character to the PL011, waiting (boundedly) while its FIFO is full (console.cpp;
+// print() above it).
 void console_put_char(char c);
 
 // QEMU's exit status, through semihosting SYS_EXIT (QEMU runs with -semihosting). The numbers

@@ -7,17 +7,12 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string_view>
 
 #include "arch/aarch64_layout.h"
 #include "arch/root_image.hpp"
 #include "ukernel/abi.hpp"
 #include "ukernel/elf.hpp"
-
-namespace ukernel::core {
-struct MemoryRegion;
-}  // namespace ukernel::core
 
 namespace ukernel::aarch64 {
 
@@ -27,9 +22,5 @@ namespace ukernel::aarch64 {
 inline constexpr std::string_view kMachineName = "AArch64";
 inline constexpr std::uint16_t kRootElfMachine = elf::kMachineAArch64;
 inline constexpr word kKernelImageOffset = UK_KERNEL_BASE;
-// Prints the banner's lines particular to this machine (root_task.cpp).
-void print_boot_details();
-// The device regions handed to the root task as device untyped (root_task.cpp).
-std::span<const core::MemoryRegion> root_device_regions();
 
 }  // namespace ukernel::aarch64

@@ -3,7 +3,10 @@
 // image. The back-end's part is its <arch/root_task.hpp>.
 #pragma once
 
+#include <span>
+
 namespace ukernel::core {
+struct MemoryRegion;
 struct Thread;
 }  // namespace ukernel::core
 
@@ -11,6 +14,12 @@ namespace ukernel::baremetal {
 
 // Set by the boot code: the thread whose end ends the system (core_entry.cpp).
 void set_root_thread(core::Thread* thread);
+
+// Defined by the back-end (its root_task.cpp), for kernel_main():
+// prints the banner's lines particular to this machine;
+void print_boot_details();
+// the device regions handed to the root task as device untyped.
+std::span<const core::MemoryRegion> root_device_regions();
 
 }  // namespace ukernel::baremetal
 

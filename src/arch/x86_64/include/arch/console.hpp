@@ -22,7 +22,8 @@ using baremetal::hex;
 using baremetal::Hex;
 using baremetal::print;
 
-// Writes one character to the UART, waiting (boundedly) while it is busy (console.cpp).
+// Writes one character to COM1, waiting (boundedly) for its transmitter to empty (console.cpp;
+// print() above it).
 void console_put_char(char c);
 
 // Values written to QEMU's isa-debug-exit device (iobase 0xf4); QEMU exits with (v << 1) | 1.

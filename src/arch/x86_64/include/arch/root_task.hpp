@@ -7,17 +7,12 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string_view>
 
 #include "arch/root_image.hpp"
 #include "arch/x86_layout.h"
 #include "ukernel/abi.hpp"
 #include "ukernel/elf.hpp"
-
-namespace ukernel::core {
-struct MemoryRegion;
-}  // namespace ukernel::core
 
 namespace ukernel::x86 {
 
@@ -27,9 +22,5 @@ namespace ukernel::x86 {
 inline constexpr std::string_view kMachineName = "x86-64";
 inline constexpr std::uint16_t kRootElfMachine = elf::kMachineX86_64;
 inline constexpr word kKernelImageOffset = UK_KERNEL_VMA;
-// Prints the banner's lines particular to this machine (root_task.cpp).
-void print_boot_details();
-// The device regions handed to the root task as device untyped (root_task.cpp).
-std::span<const core::MemoryRegion> root_device_regions();
 
 }  // namespace ukernel::x86
