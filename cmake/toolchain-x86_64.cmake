@@ -9,23 +9,11 @@
 #   -fno-omit-frame-pointer       the panic handler walks the rbp chain for its backtrace
 #   -fno-asynchronous-unwind-tables  no .eh_frame: nothing unwinds
 #   -g                            line numbers for addr2line and gdb (not loaded: non-alloc sections)
-set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 
 set(CMAKE_C_COMPILER /usr/bin/gcc)
 set(CMAKE_CXX_COMPILER /usr/bin/g++)
 set(CMAKE_ASM_COMPILER /usr/bin/gcc)
-# Compiler checks must not try to link a hosted program.
-set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 
-set(_ukernel_freestanding
-    "-g -ffreestanding -fno-pie -mno-red-zone -mcmodel=kernel -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common")
-set(CMAKE_C_FLAGS_INIT "${_ukernel_freestanding}")
-set(CMAKE_CXX_FLAGS_INIT
-    "${_ukernel_freestanding} -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit")
-set(CMAKE_ASM_FLAGS_INIT "-fno-pie")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostdlib -static -no-pie -Wl,-z,max-page-size=0x1000 -Wl,--build-id=none")
-
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(UKERNEL_TOOLCHAIN_ARCH_FLAGS "-mno-red-zone -mcmodel=kernel")
+include(${CMAKE_CURRENT_LIST_DIR}/toolchain-baremetal.cmake)
