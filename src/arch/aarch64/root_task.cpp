@@ -6,8 +6,8 @@
 #include <array>
 #include <span>
 
+#include "arch/boot.hpp"
 #include "arch/machine.hpp"
-#include "arch/root_image.hpp"
 #include "arch/root_task.hpp"
 #include "core/kernel.hpp"
 

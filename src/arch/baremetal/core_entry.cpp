@@ -11,7 +11,7 @@
 #include "arch/backend.hpp"
 #include "arch/console.hpp"
 #include "arch/entry.hpp"
-#include "arch/root_image.hpp"
+#include "arch/root_task.hpp"
 #include "core/kernel.hpp"
 #include "core/thread.hpp"
 

@@ -24,7 +24,6 @@
 #include "arch/console.hpp"
 #include "arch/entry.hpp"
 #include "arch/machine.hpp"
-#include "arch/root_image.hpp"
 #include "arch/root_task.hpp"
 #include "arch/user.hpp"
 #include "core/kernel.hpp"

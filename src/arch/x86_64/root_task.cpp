@@ -9,7 +9,6 @@
 #include "arch/boot.hpp"
 #include "arch/console.hpp"
 #include "arch/machine.hpp"
-#include "arch/root_image.hpp"
 #include "arch/root_task.hpp"
 #include "core/kernel.hpp"
 

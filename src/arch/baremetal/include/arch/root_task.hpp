@@ -1,6 +1,11 @@
-// The root task's image in a bare-metal kernel image, and the root thread: what the shared boot
-// (src/arch/baremetal/kernel_main.cpp) and entry glue (core_entry.cpp) have in common with the
-// image. The back-end's part is its <arch/root_task.hpp>.
+// Booting the kernel core on a bare-metal back-end: the root task's image and the root thread.
+//
+// An image that links the kernel core (ukernel_baremetal_kernel_image in
+// cmake/baremetal-image.cmake) embeds the root task as an ELF file (root_image.S, from the
+// back-end's root_image.S.in) and gets kernel_main() from src/arch/baremetal/kernel_main.cpp: it
+// loads the ELF's PT_LOAD segments into fresh frames, hands the rest of RAM to core::boot as
+// untyped memory, and runs the root task. What it needs to know about the machine is in the
+// back-end's <arch/boot.hpp> and root_task.cpp.
 #pragma once
 
 #include <span>
