@@ -125,9 +125,7 @@ void schedule() {
         }
         k.action = Kernel::Action::kResumeCurrent;
         k.switch_candidate = nullptr;
-        if (t != prev) k.trace.record(TraceKind::kDirectSwitch, id_of(prev), id_of(prev), t->id);
-        k.current = t;
-        switch_space(t);
+        if (t != prev) direct_switch(*t);
         return;
       }
       k.ready.enqueue(*t);
