@@ -22,11 +22,7 @@ Boot::Boot(word boot_info_address, ImageLoader loader) : loader_(loader) {
   const ukernel::BootInfo* info = ukernel::boot_info(boot_info_address);
   next_slot_ = info->first_free_slot;
   irq_lines_ = info->irq_lines;
-  word best = 0;
-  for (word i = 0; i < info->untyped_count; ++i) {
-    if (info->untyped[i].size_bits > info->untyped[best].size_bits) best = i;
-  }
-  untyped_ = ukernel::kFirstUntypedSlot + best;
+  untyped_ = ukernel::largest_ram_untyped(*info);
 }
 
 word Boot::make(ObjectType type, unsigned size_bits) {

@@ -153,10 +153,33 @@ enum class ObjectType : word {
   kCount = 12,
 };
 
+// Frame attributes, chosen when a frame is retyped from RAM untyped and kept in its capability
+// (copy and mint keep them). A frame of 2^size_bits bytes is physically contiguous and aligned
+// to its size whatever its attributes, so a device may be given any part of it.
+enum class FrameAttributes : word {
+  kNone = 0,
+  // A frame for a device to read and write: kFramePhysicalAddress tells its bus address, which
+  // no other frame does (an address is what a DMA-capable device needs, and nothing else).
+  kDma = 1,
+  // Mapped uncached (x86-64: PCD|PWT, UC; AArch64: Normal Non-cacheable; hosted: recorded), for
+  // a device that does not snoop the CPU's caches. Without it a frame maps cached, which is
+  // what a cache-coherent device (virtio, PCIe on x86-64 and QEMU virt) needs.
+  kUncached = 2,
+  kAll = 3,
+};
+constexpr FrameAttributes operator|(FrameAttributes a, FrameAttributes b) {
+  return FrameAttributes(word(a) | word(b));
+}
+constexpr bool has_attributes(FrameAttributes have, FrameAttributes need) {
+  return (word(have) & word(need)) == word(need);
+}
+
 // Invocation labels: what kCall on a kernel object's capability does. The message words are the
 // arguments; capability arguments are capability addresses in the caller's CSpace.
 enum class Invocation : word {
-  // Untyped: (type, size_bits, dest_cnode, dest_slot, count)
+  // Untyped: (type, size_bits, dest_cnode, dest_slot, count[, attributes]). `attributes`
+  // (FrameAttributes, default kNone) only for frames of RAM untyped: other bits, attributes on
+  // another type, or on device untyped -> kInvalidArgument.
   kUntypedRetype = 1,
   // CNode (the invoked CNode is the destination):
   kCNodeCopy = 10,       // (dest_slot, src_cnode, src_slot, rights)
@@ -180,7 +203,9 @@ enum class Invocation : word {
   kAddressSpaceMap = 40,    // (frame, vaddr, rights)
   kAddressSpaceUnmap = 41,  // (vaddr)
   // Frame:
-  kFramePhysicalAddress = 50,  // -> (paddr, size)
+  // -> (paddr, size): the bus address a device uses. Only a DMA frame (FrameAttributes::kDma)
+  // answers; any other frame (device memory included) -> kIllegalOperation.
+  kFramePhysicalAddress = 50,
   // IRQ:
   kIrqControlGet = 60,              // (line, dest_cnode, dest_slot)
   kIrqHandlerSetNotification = 61,  // (notification): its badge is signalled on each interrupt

@@ -72,12 +72,21 @@ class Untyped : public Capability {
                              word count = 1) const {
     return ukernel::retype(address(), type, size_bits, into.address(), slot, count);
   }
+  // Frames of 2^size_bits bytes (each physically contiguous) with `attributes`: kDma for a
+  // device's buffers, kUncached for one that does not snoop caches. Device untyped, or
+  // attributes outside FrameAttributes::kAll: kInvalidArgument.
+  [[nodiscard]] Error retype_frames(unsigned size_bits, FrameAttributes attributes, CNode into,
+                                    word slot, word count = 1) const {
+    return ukernel::retype(address(), ObjectType::kFrame, size_bits, into.address(), slot, count,
+                           attributes);
+  }
 };
 
 class Frame : public Capability {
  public:
   using Capability::Capability;
-  // .words[0] = physical address, .words[1] = size.
+  // .words[0] = the bus (physical) address a device uses, .words[1] = size. Only a DMA frame
+  // answers (FrameAttributes::kDma); any other frame: kIllegalOperation. Needs kRead.
   [[nodiscard]] Message physical_address() const {
     return invoke(address(), Invocation::kFramePhysicalAddress);
   }

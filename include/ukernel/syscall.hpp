@@ -147,9 +147,15 @@ template <class... Args>
   return sys::syscall(Syscall::kCall, cap, m);
 }
 
+// `attributes` only for frames of RAM untyped (FrameAttributes; others: kInvalidArgument).
 [[nodiscard]] inline Error retype(word untyped, ObjectType type, unsigned size_bits, word cnode,
-                                  word slot, word count = 1) {
-  return invoke(untyped, Invocation::kUntypedRetype, type, size_bits, cnode, slot, count).status;
+                                  word slot, word count = 1,
+                                  FrameAttributes attributes = FrameAttributes::kNone) {
+  if (attributes == FrameAttributes::kNone)
+    return invoke(untyped, Invocation::kUntypedRetype, type, size_bits, cnode, slot, count).status;
+  return invoke(untyped, Invocation::kUntypedRetype, type, size_bits, cnode, slot, count,
+                attributes)
+      .status;
 }
 [[nodiscard]] inline Error cnode_copy(word cnode, word dest, word src_cnode, word src,
                                       Rights rights) {
@@ -243,6 +249,17 @@ template <class... Args>
 // The BootInfo page the root task receives (its argument is the page's address).
 [[nodiscard]] inline const BootInfo* boot_info(word address) {
   return static_cast<const BootInfo*>(arch::user_pointer(address, sizeof(BootInfo)));
+}
+
+// The slot of the largest block of RAM untyped in `info` (device memory makes no objects).
+[[nodiscard]] inline word largest_ram_untyped(const BootInfo& info) {
+  word best = info.untyped_count;
+  for (word i = 0; i < info.untyped_count; ++i) {
+    if (info.untyped[i].is_device == 0 &&
+        (best == info.untyped_count || info.untyped[i].size_bits > info.untyped[best].size_bits))
+      best = i;
+  }
+  return kFirstUntypedSlot + best;
 }
 
 }  // namespace ukernel

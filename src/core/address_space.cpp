@@ -22,14 +22,17 @@ void forget_mapping(AddressSpace& as, Slot& frame) {
   }
 }
 
-// A frame of device memory maps with the back-end's device attributes (x86-64: uncached). A
-// template on the back-end, so that one without device memory needs no map_device: the discarded
-// branch of an `if constexpr` is instantiated only inside a template.
+// A frame of device memory maps with the back-end's device attributes (x86-64: uncached), a
+// kUncached frame of RAM with its uncached memory type. A template on the back-end, so that one
+// without device memory needs no map_device: the discarded branch of an `if constexpr` is
+// instantiated only inside a template.
 template <class M>
-bool map_page(typename M::PageTable& pt, word vaddr, word paddr, Rights rights, bool device) {
+bool map_page(typename M::PageTable& pt, word vaddr, word paddr, Rights rights, const Cap& frame) {
   if constexpr (M::kHasDeviceMemory) {
-    if (device) return pt.map_device(vaddr, paddr, rights);
+    if (frame.device) return pt.map_device(vaddr, paddr, rights);
   }
+  if (has_attributes(frame.attributes, FrameAttributes::kUncached))
+    return pt.map_uncached(vaddr, paddr, rights);
   return pt.map(vaddr, paddr, rights);
 }
 
@@ -53,7 +56,7 @@ Error map(AddressSpace& as, Thread& caller, const InvocationArgs& args) {
   }
   for (word off = 0; off < size; off += kPage) {
     if (!map_page<Machine>(as.page_table, vaddr + off, frame->cap.object + off, rights,
-                           frame->cap.device)) {
+                           frame->cap)) {
       for (word undo = 0; undo < off; undo += kPage)
         as.page_table.unmap(vaddr + undo);
       return Error::kNotEnoughMemory;  // the space's page-table pool is used up
@@ -135,6 +138,9 @@ Error invoke_address_space(AddressSpace& as, const Cap& cap, word label, Thread&
 Error invoke_frame(Slot& frame, word label, Thread& caller) {
   if (Invocation(label) != Invocation::kFramePhysicalAddress) return Error::kInvalidLabel;
   if (!has_rights(frame.cap.rights, Rights::kRead)) return Error::kInsufficientRights;
+  // Only a frame made for DMA tells its address: nothing else needs one, and a physical address
+  // helps an attacker (row hammer, cache colouring) more than it helps a server.
+  if (!has_attributes(frame.cap.attributes, FrameAttributes::kDma)) return Error::kIllegalOperation;
   set_mr(caller, 0, frame.cap.object);
   set_mr(caller, 1, word{1} << frame.cap.size_bits);
   set_invocation_reply(caller, Error::kOk, 2);

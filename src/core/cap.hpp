@@ -40,6 +40,9 @@ struct Cap {
   // untyped retypes only into frames, which inherit the flag; the kernel never writes such
   // memory, and maps it with device attributes. Kept in what was padding: Cap does not grow.
   bool device = false;
+  // Frame: FrameAttributes (DMA, uncached), chosen at retype and kept by copy and mint. Also in
+  // what was padding.
+  FrameAttributes attributes = FrameAttributes::kNone;
   word badge = 0;   // endpoint/notification: badge; untyped: watermark in bytes;
                     // frame: virtual address it is mapped at (when mapped);
                     // I/O ports: the number of ports

@@ -55,7 +55,8 @@ word object_size(ObjectType type, unsigned size_bits) {
   }
 }
 
-Cap create_object(ObjectType type, word paddr, unsigned size_bits, bool device) {
+Cap create_object(ObjectType type, word paddr, unsigned size_bits, bool device,
+                  FrameAttributes attributes) {
   word size = object_size(type, size_bits);
   // Device memory is never written: its bytes are a device's registers (and outside the
   // kernel's map of RAM).
@@ -87,6 +88,7 @@ Cap create_object(ObjectType type, word paddr, unsigned size_bits, bool device) 
       cap.object = paddr;
       cap.size_bits = std::uint8_t(size_bits);
       cap.device = device;
+      cap.attributes = attributes;
       break;
     default:
       break;
@@ -108,6 +110,12 @@ Error invoke_untyped(Slot& untyped, word label, Thread& caller) {
   if (size == 0 || count == 0 || count > kMaxRetypeCount) return Error::kInvalidArgument;
   // Device memory holds no kernel objects: they would live in a device's registers.
   if (untyped.cap.device && type != ObjectType::kFrame) return Error::kInvalidArgument;
+  // Attributes describe RAM frames: a device's registers already map as device memory, and
+  // their address is not a DMA buffer.
+  word attributes = args.has(6) ? args[5] : 0;
+  if (attributes > word(FrameAttributes::kAll)) return Error::kInvalidArgument;
+  if (attributes != 0 && (type != ObjectType::kFrame || untyped.cap.device))
+    return Error::kInvalidArgument;
 
   Slot* dest_node_slot = caller.cspace()->slot(args[2]);
   if (dest_node_slot == nullptr || dest_node_slot->empty()) return Error::kInvalidCapability;
@@ -131,7 +139,9 @@ Error invoke_untyped(Slot& untyped, word label, Thread& caller) {
   for (word i = 0; i < count; ++i) {
     word paddr = untyped.cap.object + start + i * size;
     slot_insert(*dest.slot(args[3] + i),
-                create_object(type, paddr, unsigned(size_bits), untyped.cap.device), &untyped);
+                create_object(type, paddr, unsigned(size_bits), untyped.cap.device,
+                              FrameAttributes(attributes)),
+                &untyped);
   }
   untyped.cap.badge = start + count * size;
   set_invocation_reply(caller, Error::kOk, 0);

@@ -8,6 +8,8 @@
 //
 // Device untyped (Cap::device, from BootConfig::device_regions) covers a device's registers
 // rather than RAM: it retypes only into frames, which are never zeroed and map uncached.
+// Frames of RAM may be made with FrameAttributes: kDma (their bus address can be asked for) and
+// kUncached (mapped uncached).
 #pragma once
 
 #include "core/cap.hpp"
@@ -21,7 +23,9 @@ word object_size(ObjectType type, unsigned size_bits);
 Error invoke_untyped(Slot& untyped, word label, Thread& caller);
 
 // Makes one object of `type` at `paddr` (zeroed) and returns its capability. An untyped or frame
-// of device memory (`device`) is not touched, and its capability carries the flag.
-Cap create_object(ObjectType type, word paddr, unsigned size_bits, bool device = false);
+// of device memory (`device`) is not touched, and its capability carries the flag; a frame
+// carries its `attributes` (DMA, uncached).
+Cap create_object(ObjectType type, word paddr, unsigned size_bits, bool device = false,
+                  FrameAttributes attributes = FrameAttributes::kNone);
 
 }  // namespace ukernel::core

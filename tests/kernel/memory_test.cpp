@@ -4,11 +4,13 @@
 
 #include "check_observations.hpp"
 #include "support/root_kit.hpp"
+#include "ukernel/hosted/devices.hpp"
 #include "ukernel/hosted/simulation.hpp"
 #include "ukernel/syscall.hpp"
 
 using namespace ukernel;
 using test::expect;
+using test::expect_true;
 
 namespace {
 
@@ -192,33 +194,61 @@ void orphan_root(word info) {
   expect("root done", 1, 1);
 }
 
-// The hosted back-end has no device memory (Machine::kHasDeviceMemory is false): every untyped
-// block the root task gets is RAM, so every one of them makes any object. (Device untyped, and
-// its retype rules, are tested on x86-64: targets/x86_64/user/device_checks.hpp.)
-void no_device_root(word info) {
+// The hosted back-end's device window (ukernel/hosted/devices.hpp): its regions are device
+// untyped, after the RAM blocks, with bare metal's rules: frames only, never DMA frames, never an
+// IPC buffer, and no address to tell.
+void device_window_root(word info) {
   test::RootKit kit(info);
   const BootInfo& boot = kit.info();
-  expect("some untyped", word(boot.untyped_count > 0), 1);
-  word devices = 0;
-  for (word i = 0; i < boot.untyped_count; ++i)
-    devices += boot.untyped[i].is_device;
-  expect("no device untyped", devices, 0);
+  word device_bytes = 0, ram_after_device = 0, device = 0;
+  for (word i = 0; i < boot.untyped_count; ++i) {
+    const BootInfo::Untyped& u = boot.untyped[i];
+    if (u.is_device == 0) {
+      ram_after_device += device_bytes != 0;
+      continue;
+    }
+    device_bytes += word{1} << u.size_bits;
+    if (u.paddr == hosted::kConsoleAddress) device = kFirstUntypedSlot + i;
+    expect_true("inside the window",
+                u.paddr >= hosted::kDeviceWindowBase &&
+                    u.paddr - hosted::kDeviceWindowBase < hosted::kDeviceWindowBytes);
+  }
+  word listed = 0;
+  for (const hosted::DeviceRegion& r : hosted::kDeviceRegions)
+    listed += r.bytes;
+  expect("every device region, in all", device_bytes, listed);
+  expect("RAM first", ram_after_device, 0);
+  expect_true("the console's page is a block of its own", device != 0);
+  expect_true("the kit's untyped is RAM", kit.untyped() != device);
   word slot = kit.slot();
-  expect("the last untyped makes an endpoint",
-         retype(kFirstUntypedSlot + boot.untyped_count - 1, ObjectType::kEndpoint, 0,
-                kRootCNodeSlot, slot),
+  expect("device untyped: no endpoint",
+         retype(device, ObjectType::kEndpoint, 0, kRootCNodeSlot, slot), Error::kInvalidArgument);
+  expect("device untyped: no DMA frame",
+         retype(device, ObjectType::kFrame, 12, kRootCNodeSlot, slot, 1, FrameAttributes::kDma),
+         Error::kInvalidArgument);
+  expect(
+      "device untyped: no uncached frame either",
+      retype(device, ObjectType::kFrame, 12, kRootCNodeSlot, slot, 1, FrameAttributes::kUncached),
+      Error::kInvalidArgument);
+  expect("device untyped: a frame", retype(device, ObjectType::kFrame, 12, kRootCNodeSlot, slot),
          Error::kOk);
+  expect("a device frame tells no address", invoke(slot, Invocation::kFramePhysicalAddress).status,
+         Error::kIllegalOperation);
+  word thread = kit.make(ObjectType::kThread);
+  expect("a device frame is no IPC buffer",
+         thread_configure(thread, kRootCNodeSlot, kRootAddressSpaceSlot, slot, 0x70000000, 0),
+         Error::kInvalidArgument);
   expect("root done", 1, 1);
 }
 
 }  // namespace
 
-TEST_CASE("hosted BootInfo lists no device untyped") {
+TEST_CASE("hosted BootInfo lists the device window as device untyped, after the RAM") {
   test::reset_observations();
   hosted::Simulation sim;
-  REQUIRE(sim.run(no_device_root) == hosted::RunResult::kIdle);
+  REQUIRE(sim.run(device_window_root) == hosted::RunResult::kIdle);
   INFO(sim.console());
-  test::check_observations(4);
+  test::check_observations(13);
 }
 
 TEST_CASE("a server out of kernel memory gets kNotEnoughMemory; revoke makes it reusable") {

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "check_observations.hpp"
+#include "core/address_space.hpp"
+#include "core/kernel.hpp"
 #include "support/root_kit.hpp"
 #include "ukernel/caps.hpp"
 #include "ukernel/hosted/simulation.hpp"
@@ -471,13 +473,83 @@ void memory_root(word info) {
   expect("mapping table full", e, Error::kNotEnoughMemory);
   expect("128 mappings in all", mapped + 3, 128);  // + IPC buffer, boot info, the one at kAt
 
-  Message pa = invoke(frame, Invocation::kFramePhysicalAddress);
-  expect("frame: physical address ok", pa.status, Error::kOk);
-  expect("frame: size", pa.words[1], 0x1000);
-  expect("frame: address aligned", pa.words[0] % 0x1000, 0);
+  // The DMA frames that do answer are dma_root's.
+  expect("frame: not a DMA frame", invoke(frame, Invocation::kFramePhysicalAddress).status,
+         Error::kIllegalOperation);
   expect("frame: write-only", invoke(write_only_frame, Invocation::kFramePhysicalAddress).status,
          Error::kInsufficientRights);
   expect("frame: bad label", invoke(frame, Invocation(99)).status, Error::kInvalidLabel);
+  expect("root done", 1, 1);
+}
+
+// The RAM untyped block that holds [paddr, paddr + bytes), or nullptr.
+const BootInfo::Untyped* ram_block_holding(const BootInfo& info, word paddr, word bytes) {
+  for (word i = 0; i < info.untyped_count; ++i) {
+    const BootInfo::Untyped& u = info.untyped[i];
+    word size = word{1} << u.size_bits;
+    if (u.is_device == 0 && paddr >= u.paddr && paddr - u.paddr <= size - bytes) return &u;
+  }
+  return nullptr;
+}
+
+arch::MemoryType memory_type_at(word vaddr) {
+  return core::current()->address_space()->page_table.translate(vaddr).type;
+}
+
+// Frame attributes (kUntypedRetype's sixth argument) and kFramePhysicalAddress, which only a
+// DMA frame answers.
+void dma_root(word info) {
+  test::RootKit kit(info);
+  word scratch = kit.slot();
+  word ut = kit.untyped();
+  word dest = kit.slot();
+  constexpr word kRoot = kRootCNodeSlot;
+  constexpr word kSpace = kRootAddressSpaceSlot;
+  constexpr Rights kRw = Rights::kRead | Rights::kWrite;
+  constexpr auto kDma = FrameAttributes::kDma;
+  constexpr auto kUncached = FrameAttributes::kUncached;
+
+  expect("retype: unknown attribute bits",
+         retype(ut, ObjectType::kFrame, 12, kRoot, dest, 1, FrameAttributes(4)),
+         Error::kInvalidArgument);
+  expect("retype: attributes on an endpoint",
+         retype(ut, ObjectType::kEndpoint, 0, kRoot, dest, 1, kDma), Error::kInvalidArgument);
+  expect("retype: attributes on an untyped",
+         retype(ut, ObjectType::kUntyped, 12, kRoot, dest, 1, kDma), Error::kInvalidArgument);
+  expect("nothing was made", word(slot_is_empty(dest, scratch)), 1);
+
+  // A DMA frame of 2^14 bytes: its bus address is aligned to its size and lies in RAM, so the
+  // 16 KiB are contiguous for the device.
+  expect("retype: DMA frame", Untyped{ut}.retype_frames(14, kDma, CNode{kRoot}, dest), Error::kOk);
+  Message pa = Frame{dest}.physical_address();
+  expect("DMA frame: physical address ok", pa.status, Error::kOk);
+  expect("DMA frame: size", pa.words[1], 0x4000);
+  expect("DMA frame: aligned to its size", pa.words[0] % 0x4000, 0);
+  expect_true("DMA frame: inside a RAM untyped",
+              ram_block_holding(kit.info(), pa.words[0], 0x4000) != nullptr);
+  word copy = kit.slot();
+  word read_only = kit.mint(dest, Rights::kRead, 0);
+  word write_only = kit.mint(dest, Rights::kWrite, 0);
+  expect("copy: ok", cnode_copy(kRoot, copy, kRoot, dest, Rights::kAll), Error::kOk);
+  expect("a copy keeps the attributes", Frame{copy}.physical_address().words[0], pa.words[0]);
+  expect("a read-only mint keeps them", Frame{read_only}.physical_address().words[0], pa.words[0]);
+  expect("DMA frame: write-only", Frame{write_only}.physical_address().status,
+         Error::kInsufficientRights);
+  expect("DMA frame: maps cached", map_frame(kSpace, dest, 0x60000000, kRw), Error::kOk);
+  expect("cached", word(memory_type_at(0x60000000)), word(arch::MemoryType::kCached));
+  auto* bytes = static_cast<volatile std::uint8_t*>(arch::user_pointer(0x60003000, 1));
+  expect_true("DMA frame: zeroed and usable", bytes != nullptr && *bytes == 0);
+
+  // Uncached: recorded in the mapping (the hosted page table keeps the memory type).
+  word uncached = kit.slot();
+  expect("retype: uncached DMA frame",
+         retype(ut, ObjectType::kFrame, 12, kRoot, uncached, 1, kDma | kUncached), Error::kOk);
+  expect("uncached: maps", map_frame(kSpace, uncached, 0x60010000, kRw), Error::kOk);
+  expect("uncached", word(memory_type_at(0x60010000)), word(arch::MemoryType::kUncached));
+  expect("uncached: its address", Frame{uncached}.physical_address().status, Error::kOk);
+  word plain = kit.make(ObjectType::kFrame, 12);
+  expect("plain frame: no address", Frame{plain}.physical_address().status,
+         Error::kIllegalOperation);
   expect("root done", 1, 1);
 }
 
@@ -603,7 +675,11 @@ TEST_CASE("thread invocations: success and every error") {
 }
 
 TEST_CASE("address space and frame invocations: success and every error") {
-  run_root(memory_root, 29);
+  run_root(memory_root, 27);
+}
+
+TEST_CASE("frame attributes and DMA frames: success and every error") {
+  run_root(dma_root, 22);
 }
 
 TEST_CASE("irq control and handler invocations: success and every error") {

@@ -60,18 +60,20 @@ set(UKERNEL_AARCH64_SCENARIO_LINES
   "skip: acceptance: divide by zero (AArch64 integer division by zero returns 0 and does not trap"
   "skip: ioports: "
   "ok: device: BootInfo lists a device untyped covering the PL031 RTC (0x09010000), after the RAM ones"
-  "ok: device: retype a 4 KiB frame from it: FramePhysicalAddress 0x09010000"
+  "ok: device: retype a 4 KiB frame from it; FramePhysicalAddress refuses it (not a DMA frame)"
   "device: PL031 part 0x31, designer 0x41, cell ID 0xb105f00d"
   "ok: device: map it, read the PrimeCell IDs: part 0x031, designer ARM, cell 0xb105f00d"
   "ok: device: retype device memory into an endpoint, untyped or CNode: kInvalidArgument"
   "ok: device: a device frame as an IPC buffer: kInvalidArgument"
   "ok: device: RAM untyped still makes endpoints and zeroed frames"
+  "ok: device: an 8 KiB DMA frame from RAM tells its address (aligned, in RAM); device untyped makes none: kInvalidArgument"
+  "ok: device: map it uncached, write and read back, unmap and delete it"
   "ok: irq: claim line 2 (PL031 RTC), bind a notification with badge 0x100"
   "ok: irq: the RTC's match interrupt arrives as the notification, badge 0x100"
   "ok: irq: no second interrupt before the ack (the device raised it, the line stayed masked)"
   "ok: irq: ack: the pending interrupt arrives"
   "ok: irq: delete the handler: the line is released and can be claimed again"
-  "scenario: 52 of 52 checks passed"
+  "scenario: 54 of 54 checks passed"
   "root task: exit 0")
 # On QEMU's `max` CPU too: PAN, pointer authentication, BTI, ...
 ukernel_qemu_scenario_tests(aarch64 EXPECT ${UKERNEL_AARCH64_SCENARIO_LINES})

@@ -15,6 +15,7 @@ struct {
   word bits = 0;
   Error wrong_type = Error::kOk;
   word paddr_size = 0;
+  Error plain_paddr = Error::kOk;
 } g;
 
 Endpoint g_endpoint;
@@ -34,7 +35,7 @@ void root(word info) {
   test::RootKit kit(info);
   Untyped memory{kit.untyped()};
   word first = kit.slot();
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 5; ++i)
     (void)kit.slot();
   g.retype = memory.retype(ObjectType::kEndpoint, 0, root_task::kCNode, first);
   g_endpoint = Endpoint{first};
@@ -55,7 +56,10 @@ void root(word info) {
   g.reply = g_endpoint.call(m).words[0];
   g.bits = Notification{first + 1}.poll().badge;
   g.wrong_type = Notification{first}.signal();  // an endpoint is not a notification
-  Message frame = ipc.physical_address();
+  // A plain frame keeps its address to itself; a DMA frame tells it.
+  g.plain_paddr = ipc.physical_address().status;
+  (void)memory.retype_frames(13, FrameAttributes::kDma, root_task::kCNode, first + 5);
+  Message frame = Frame{first + 5}.physical_address();
   g.paddr_size = frame.ok() ? frame.words[1] : 0;
 }
 
@@ -69,5 +73,6 @@ TEST_CASE("typed capabilities make the same system calls") {
   CHECK(g.reply == 42);
   CHECK(g.bits == 0x8);
   CHECK(g.wrong_type == Error::kWrongType);
-  CHECK(g.paddr_size == 4096);
+  CHECK(g.plain_paddr == Error::kIllegalOperation);
+  CHECK(g.paddr_size == 8192);
 }

@@ -11,11 +11,7 @@ class RootKit {
  public:
   explicit RootKit(word boot_info_address) : info_(boot_info(boot_info_address)) {
     next_slot_ = info_->first_free_slot;
-    word best = 0;
-    for (word i = 0; i < info_->untyped_count; ++i) {
-      if (info_->untyped[i].size_bits > info_->untyped[best].size_bits) best = i;
-    }
-    untyped_ = kFirstUntypedSlot + best;
+    untyped_ = largest_ram_untyped(*info_);
   }
 
   const BootInfo& info() const { return *info_; }

@@ -55,6 +55,9 @@ concept PageTable = std::constructible_from<P, void*, std::size_t, word> &&
     requires(P& pt, const P& cpt, word vaddr, word paddr, Rights rights) {
   // Maps one page; false if the back-end cannot (the core checks alignment and overlap first).
   { pt.map(vaddr, paddr, rights) } -> std::same_as<bool>;
+  // As map(), uncached: RAM a device reads and writes without snooping the CPU's caches (a
+  // frame retyped with FrameAttributes::kUncached). Never executable.
+  { pt.map_uncached(vaddr, paddr, rights) } -> std::same_as<bool>;
   { pt.unmap(vaddr) } -> std::same_as<void>;
   // Physical address mapped at `vaddr` (any byte of the page), or kNoPhysical.
   { cpt.lookup(vaddr) } -> std::same_as<word>;

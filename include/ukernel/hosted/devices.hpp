@@ -18,6 +18,56 @@
 
 namespace ukernel::hosted {
 
+class MmioDevice;  // ukernel/hosted/bus.hpp
+class Bus;
+
+// --- the hosted machine's physical address map ---------------------------------------------
+// RAM starts at 0x100000 (arch::Machine::kPhysicalBase) and must end below the device window.
+// A thread reaches a model attached in the device window only through a device frame mapped in
+// its space (ukernel/mmio.hpp); the frames come from the device untyped of kDeviceRegions.
+inline constexpr word kDeviceWindowBase = 0xc000'0000;
+inline constexpr word kDeviceWindowBytes = 0x2000'0000;  // 512 MiB: one device untyped block
+// The fixed platform devices, one page each.
+inline constexpr word kConsoleAddress = 0xc000'0000;
+inline constexpr word kTimerAddress = 0xc000'1000;
+// Free for device models' register windows (PCI BARs and the like).
+inline constexpr word kDeviceBarBase = 0xc100'0000;
+inline constexpr word kDeviceBarBytes = 0x0f00'0000;
+// A PCIe ECAM window (buses 0-255, 1 MiB each), at the top of the device window.
+inline constexpr word kEcamAddress = 0xd000'0000;
+inline constexpr word kEcamBytes = 0x1000'0000;
+// What BootInfo lists as device untyped, one entry (or more aligned blocks) each, after the RAM:
+// each fixed device's page on its own, so that its frame is the block's first, then the BAR area
+// and the ECAM window (a driver carves frames from the start of a block, in order).
+struct DeviceRegion {
+  word base;
+  word bytes;
+};
+inline constexpr DeviceRegion kDeviceRegions[] = {
+    {kConsoleAddress, 0x1000},
+    {kTimerAddress, 0x1000},
+    {kDeviceBarBase, kDeviceBarBytes},
+    {kEcamAddress, kEcamBytes},
+};
+
+// The MSI doorbell (as on x86): a model's Bus::msi write of data = line to this address raises
+// that interrupt line. Not memory, and outside the device window.
+inline constexpr word kMsiAddress = 0xfee0'0000;
+
+// --- device models on the machine's bus (host side) -----------------------------------------
+// Attaches `device` to the physical range [base, base + bytes) of the device window; false (and
+// nothing changes) if the range is empty, not inside the window, or overlaps another attached
+// model. Attachments belong to the current Simulation: attach after constructing it.
+[[nodiscard]] bool attach_device(word base, word bytes, MmioDevice& device);
+// Detaches the model attached at `base`; false if none is.
+bool detach_device(word base);
+// The machine's Bus, through which models reach RAM (DMA), the virtual clock and the interrupt
+// controller. Its events are the current Simulation's.
+Bus& machine_bus();
+// How many MSI writes the bus dropped (a wrong address or a line that does not exist), each
+// also logged on stderr.
+std::uint64_t dropped_msis();
+
 // Device numbers: what a system description grants a hosted driver (device("uart", ...)).
 enum class Device : word { kConsole = 0, kTimer = 1, kCount = 2 };
 

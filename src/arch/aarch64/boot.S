@@ -14,8 +14,9 @@
 // holds an empty table until a user space is activated.
 #include "arch/aarch64_layout.h"
 
-// MAIR_EL1: attribute 0 = normal memory, write-back read/write-allocate; 1 = Device-nGnRnE.
-#define MAIR_VALUE 0x00ff
+// MAIR_EL1: attribute 0 = normal memory, write-back read/write-allocate; 1 = Device-nGnRnE;
+// 2 = normal memory, inner and outer non-cacheable (DMA frames made kUncached).
+#define MAIR_VALUE 0x4400ff
 // TCR_EL1: T0SZ = T1SZ = 16 (48-bit), write-back inner-shareable walks for both halves,
 // TG0 = 4 KiB, TG1 = 4 KiB, IPS = 40 bits, AS = 16-bit ASIDs (taken from TTBR0).
 #define TCR_VALUE ((16 << 0) | (1 << 8) | (1 << 10) | (3 << 12) | (16 << 16) | (1 << 24) | \

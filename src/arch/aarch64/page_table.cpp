@@ -15,9 +15,10 @@ namespace {
 namespace desc {
 constexpr word kValid = 1;
 constexpr word kTableOrPage = 2;
-constexpr word kDevice = word{1} << 2;    // AttrIndx 1: Device-nGnRnE (MAIR_EL1, boot.S)
-constexpr word kUser = word{1} << 6;      // AP[1]: EL0 may access
-constexpr word kReadOnly = word{1} << 7;  // AP[2]
+constexpr word kDevice = word{1} << 2;        // AttrIndx 1: Device-nGnRnE (MAIR_EL1, boot.S)
+constexpr word kNonCacheable = word{2} << 2;  // AttrIndx 2: Normal Non-cacheable (boot.S)
+constexpr word kUser = word{1} << 6;          // AP[1]: EL0 may access
+constexpr word kReadOnly = word{1} << 7;      // AP[2]
 constexpr word kInnerShareable = word{3} << 8;
 constexpr word kAccessed = word{1} << 10;   // AF: no access-flag faults
 constexpr word kNotGlobal = word{1} << 11;  // tagged with the ASID
@@ -104,6 +105,11 @@ bool PageTable::map(word vaddr, word paddr, Rights rights) {
 
 bool PageTable::map_device(word vaddr, word paddr, Rights rights) {
   return set_entry(vaddr, paddr, rights, desc::kDevice | desc::kUserNoExecute);
+}
+
+bool PageTable::map_uncached(word vaddr, word paddr, Rights rights) {
+  return set_entry(vaddr, paddr, rights,
+                   desc::kNonCacheable | desc::kInnerShareable | desc::kUserNoExecute);
 }
 
 // Writes the level-3 entry of a user page (`attributes`: memory type, shareability, UXN), which

@@ -33,12 +33,7 @@ Devices g_devices;
 
 // Inserts an interrupt event in time order (events at the same time keep their order).
 void raise_at(unsigned line, std::uint64_t at_ns) {
-  arch::HostedState& s = arch::hosted();
-  arch::IrqEvent event{at_ns, s.irq_sequence++, line};
-  auto it = s.irq_events.begin();
-  while (it != s.irq_events.end() && it->time_ns <= at_ns)
-    ++it;
-  s.irq_events.insert(it, event);
+  arch::schedule_event(arch::hosted(), at_ns, line);
 }
 
 void append(std::string_view text) {
@@ -85,7 +80,7 @@ word console_read(ConsoleRegister reg) {
 
 void timer_arm(std::uint64_t deadline_ns) {
   arch::HostedState& s = arch::hosted();
-  std::erase_if(s.irq_events, [](const arch::IrqEvent& e) { return e.line == kTimerIrqLine; });
+  std::erase_if(s.events, [](const arch::Event& e) { return e.line == kTimerIrqLine; });
   g_devices.deadline_ns = deadline_ns;
   if (deadline_ns != 0) raise_at(kTimerIrqLine, deadline_ns > s.now_ns ? deadline_ns : s.now_ns);
 }

@@ -153,23 +153,26 @@ void switch_to(HostedState& s, HostedFiber* target, HostedFiber* self) {
 // wraps to the largest deadline.
 bool events_due(const HostedState& s) {
   return s.timer_deadline_ns - 1 < s.now_ns || s.irq_pending_count != 0 || s.now_ns >= s.stop_ns ||
-         (!s.irq_events.empty() && s.irq_events.front().time_ns <= s.now_ns);
+         (!s.events.empty() && s.events.front().time_ns <= s.now_ns);
 }
 
-// Delivers the timer and the interrupts that are due. Most kernel exits have none: one compare
-// each for the timer, the next device event and the pending lines.
+// Delivers the timer, the device work and the interrupts that are due. Most kernel exits have none:
+// one compare each for the timer, the next device event and the pending lines.
 void deliver_due_events(HostedState& s) {
   if (s.timer_deadline_ns != 0 && s.timer_deadline_ns <= s.now_ns) {
     s.timer_deadline_ns = 0;
     core::handle_timer();
   }
-  while (!s.irq_events.empty() && s.irq_events.front().time_ns <= s.now_ns) {
-    unsigned line = s.irq_events.front().line;
-    if (!s.irq_pending[line]) {
-      s.irq_pending[line] = true;
+  while (!s.events.empty() && s.events.front().time_ns <= s.now_ns) {
+    // Taken off the queue first: a model's work may schedule more (at once, even).
+    Event event = std::move(s.events.front());
+    s.events.erase(s.events.begin());
+    if (event.line == kNoLine) {
+      event.work();
+    } else if (!s.irq_pending[event.line]) {
+      s.irq_pending[event.line] = true;
       ++s.irq_pending_count;
     }
-    s.irq_events.erase(s.irq_events.begin());
   }
   if (s.irq_pending_count == 0) return;
   for (unsigned line = 0; line < Machine::kIrqLines; ++line) {
@@ -185,11 +188,11 @@ void deliver_due_events(HostedState& s) {
 // (the timer tick alone cannot wake anybody).
 bool advance_to_next_event() {
   HostedState& s = hosted();
-  if (s.irq_events.empty()) {
+  if (s.events.empty()) {
     s.quiescent = true;
     return false;
   }
-  std::uint64_t at = s.irq_events.front().time_ns;
+  std::uint64_t at = s.events.front().time_ns;
   if (s.limit_ns != 0 && at > s.limit_ns) return false;
   if (at > s.now_ns) s.now_ns = at;
   return true;
@@ -254,17 +257,28 @@ void on_fault_signal(int signal, siginfo_t* info, void* ucontext_raw) {
   word ip = word(uc->uc_mcontext.gregs[REG_RIP]);
   FaultKind kind = fault_kind(signal);
   word address = kind == FaultKind::kMemoryAccess ? reinterpret_cast<word>(info->si_addr) : ip;
+  fault_current_thread(kind, address, ip);
+}
+
+}  // namespace
+
+void fault_current_thread(FaultKind kind, word address, word ip) {
+  HostedState& s = hosted();
+  HostedFiber* self = s.running;
+  if (!s.in_user || self == nullptr) {
+    std::fprintf(stderr, "hosted: a user fault (kind %u at 0x%llx) outside a user thread\n",
+                 unsigned(kind), static_cast<unsigned long long>(address));
+    std::abort();  // host code made an MMIO access: a bug in a test or a model
+  }
   s.in_user = false;
   self->dead = true;
   self->fault = kind;
   self->fault_address = address;
-  core::Thread* t = core::current();
-  t->context.stopped_at(ip);
+  core::current()->context.stopped_at(ip);
   core::handle_fault(kind, address);
   dispatch(s, self);  // never returns: self is dead
+  __builtin_unreachable();
 }
-
-}  // namespace
 
 void HostedContext::start(word ip, word sp, word arg) {
   retire(fiber);

@@ -15,6 +15,7 @@ namespace {
 HostedState g_state;
 constexpr word kFree = 0;
 constexpr word kDeleted = 1;
+constexpr unsigned kTypeShift = 3;
 }  // namespace
 
 HostedState& hosted() {
@@ -82,13 +83,14 @@ HostedPageTable::Entry* HostedPageTable::find(word vpage) const {
   return nullptr;
 }
 
-bool HostedPageTable::map(word vaddr, word paddr, Rights rights) {
+bool HostedPageTable::map_page(word vaddr, word paddr, Rights rights, MemoryType type) {
   word vpage = (vaddr / Machine::kPageSize) + 2;  // +2 keeps clear of kFree and kDeleted
   if (capacity_ == 0) return false;
   std::size_t i = (vpage * 0x9e3779b97f4a7c15ull) % capacity_;
   for (std::size_t n = 0; n < capacity_; ++n, i = (i + 1) % capacity_) {
     if (entries_[i].vpage == kFree || entries_[i].vpage == kDeleted) {
-      entries_[i] = {vpage, (paddr & ~(Machine::kPageSize - 1)) | word(rights)};
+      entries_[i] = {
+          vpage, (paddr & ~(Machine::kPageSize - 1)) | word(rights) | (word(type) << kTypeShift)};
       return true;
     }
   }
@@ -103,6 +105,14 @@ word HostedPageTable::lookup(word vaddr) const {
   const Entry* e = find((vaddr / Machine::kPageSize) + 2);
   if (e == nullptr) return kNoPhysical;
   return (e->ppage_and_rights & ~(Machine::kPageSize - 1)) + vaddr % Machine::kPageSize;
+}
+
+HostedPageTable::Translation HostedPageTable::translate(word vaddr) const {
+  const Entry* e = find((vaddr / Machine::kPageSize) + 2);
+  if (e == nullptr) return {};
+  word low = e->ppage_and_rights & (Machine::kPageSize - 1);
+  return {(e->ppage_and_rights & ~(Machine::kPageSize - 1)) + vaddr % Machine::kPageSize,
+          Rights(low & word(Rights::kAll)), MemoryType(low >> kTypeShift)};
 }
 
 }  // namespace ukernel::arch

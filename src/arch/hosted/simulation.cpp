@@ -5,8 +5,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 
 #include "state.hpp"
+#include "ukernel/hosted/devices.hpp"
 
 namespace ukernel::hosted {
 
@@ -24,6 +26,11 @@ Simulation::Simulation(const SimulationConfig& config) {
   g_active = true;
   arch::HostedState& s = hosted();
   s = arch::HostedState{};
+  if (config.memory_bytes > kDeviceWindowBase - arch::Machine::kPhysicalBase) {
+    std::fprintf(stderr, "hosted: %zu bytes of RAM reach the device window at 0x%llx\n",
+                 config.memory_bytes, static_cast<unsigned long long>(kDeviceWindowBase));
+    std::abort();
+  }
   void* memory = mmap(nullptr, config.memory_bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (memory == MAP_FAILED) {
@@ -56,9 +63,15 @@ RunResult Simulation::run(Entry root, std::uint64_t limit_ns) {
   arch::HostedState& s = hosted();
   bool fastpath = core::kernel().fastpath_enabled;
   core::MemoryRegion region{arch::Machine::kPhysicalBase, s.memory_bytes};
+  constexpr std::size_t kDevices = std::size(kDeviceRegions);
+  core::MemoryRegion devices[kDevices];
+  for (std::size_t i = 0; i < kDevices; ++i)
+    devices[i] = {kDeviceRegions[i].base, kDeviceRegions[i].bytes};
   core::BootConfig config{};
   config.regions = &region;
   config.region_count = 1;
+  config.device_regions = devices;
+  config.device_region_count = kDevices;
   config.root_entry = entry_address(root);
   config.root_stack = 0;
   config.ipc_buffer_vaddr = kRootIpcBufferAddress;
@@ -92,12 +105,7 @@ void Simulation::raise_irq(unsigned line, std::uint64_t at_ns) {
                  arch::Machine::kIrqLines - 1);
     std::abort();
   }
-  arch::IrqEvent event{at_ns, s.irq_sequence++, line};
-  auto it = s.irq_events.begin();
-  while (it != s.irq_events.end() &&
-         (it->time_ns < at_ns || (it->time_ns == at_ns && it->sequence < event.sequence)))
-    ++it;
-  s.irq_events.insert(it, event);
+  arch::schedule_event(s, at_ns, line);
 }
 
 std::uint64_t Simulation::now_ns() const {

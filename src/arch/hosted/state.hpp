@@ -3,11 +3,13 @@
 
 #include <boost/context/detail/fcontext.hpp>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "arch/machine.hpp"
 #include "core/kernel.hpp"
+#include "ukernel/hosted/bus.hpp"
 
 namespace ukernel::arch {
 
@@ -25,10 +27,22 @@ struct HostedFiber {
   HostedFiber* next_live = nullptr;
 };
 
-struct IrqEvent {
+// Something due at a virtual time: an interrupt line to raise, or a device model's work
+// (Bus::at). The idle path jumps the clock to the first one; events due at the same time run in
+// the order they were scheduled, so a seed fixes every interleaving.
+inline constexpr unsigned kNoLine = ~0u;
+struct Event {
   std::uint64_t time_ns;
-  std::uint64_t sequence;  // keeps events at the same time in the order they were raised
-  unsigned line;
+  std::uint64_t sequence;  // keeps events at the same time in the order they were scheduled
+  unsigned line;           // kNoLine: run `work` instead
+  std::function<void()> work;
+};
+
+// A device model attached to a physical range of the device window.
+struct DeviceAttachment {
+  word base;
+  word bytes;
+  hosted::MmioDevice* device;
 };
 
 struct HostedState {
@@ -44,8 +58,10 @@ struct HostedState {
   bool irq_masked[Machine::kIrqLines] = {};
   bool irq_pending[Machine::kIrqLines] = {};
   unsigned irq_pending_count = 0;  // lines with irq_pending set: most kernel exits scan none
-  std::vector<IrqEvent> irq_events;
-  std::uint64_t irq_sequence = 0;
+  std::vector<Event> events;       // in (time, sequence) order
+  std::uint64_t event_sequence = 0;
+  std::vector<DeviceAttachment> devices;
+  std::uint64_t dropped_msis = 0;
   // Randomness (only for preemption points; a seed fixes every choice).
   std::uint64_t rng = 0;
   unsigned preempt_one_in = 0;
@@ -70,6 +86,14 @@ HostedState& hosted();
 // Switches to whatever the kernel chose to run; returns when `self` (nullptr: the driver's
 // context) runs again. Never returns if `self` is dead or retired.
 void dispatch(HostedFiber* self);
+
+// Queues an event at `at_ns` behind every event already due then.
+void schedule_event(HostedState& s, std::uint64_t at_ns, unsigned line,
+                    std::function<void()> work = {});
+
+// Stops the current thread with a fault, as if its last instruction had faulted at `ip` (an
+// MMIO access the hosted bus refuses); its fault endpoint hears of it. Never returns.
+[[noreturn]] void fault_current_thread(FaultKind kind, word address, word ip);
 
 void free_all_fibers();
 void install_fault_handlers();

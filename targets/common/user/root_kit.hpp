@@ -27,11 +27,7 @@ struct RootKit {
   void init(word boot_info_address) {
     info = boot_info(boot_info_address);
     next_slot = info->first_free_slot;
-    word best = 0;
-    for (word i = 0; i < info->untyped_count; ++i) {
-      if (info->untyped[i].size_bits > info->untyped[best].size_bits) best = i;
-    }
-    untyped = kFirstUntypedSlot + best;
+    untyped = largest_ram_untyped(*info);
   }
 
   word slot() { return next_slot++; }

@@ -58,11 +58,7 @@ struct RootResources {
   void init(const ukernel::BootInfo* boot_info) {
     info = boot_info;
     next_slot = info->first_free_slot;
-    word best = 0;
-    for (word i = 0; i < info->untyped_count; ++i) {
-      if (info->untyped[i].size_bits > info->untyped[best].size_bits) best = i;
-    }
-    untyped = ukernel::kFirstUntypedSlot + best;
+    untyped = ukernel::largest_ram_untyped(*info);
   }
   // A new object in a new slot of the root CNode (0 on failure).
   word make(ObjectType type, unsigned size_bits = 0) {

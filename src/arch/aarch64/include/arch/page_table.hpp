@@ -25,6 +25,9 @@ class PageTable {
   bool map(word vaddr, word paddr, Rights rights);
   // Maps one page of device registers (Device-nGnRnE, never executable) for a user-mode driver.
   bool map_device(word vaddr, word paddr, Rights rights);
+  // Maps one page of RAM Normal Non-cacheable (never executable), for a device that does not
+  // snoop caches (a kUncached frame).
+  bool map_uncached(word vaddr, word paddr, Rights rights);
   void unmap(word vaddr);
   word lookup(word vaddr) const;
 

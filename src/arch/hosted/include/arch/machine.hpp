@@ -2,8 +2,10 @@
 // thread is a Boost.Context fiber, and time is a virtual clock.
 //
 // "Physical memory" is one host allocation; physical addresses are offsets into it from
-// kPhysicalBase. Page tables are a real software table per address space (a hash table in the
-// space's page-table pool): the bookkeeping is exact even though no hardware enforces it.
+// kPhysicalBase. Device memory is the device window above RAM: it has no host memory behind it,
+// only the device models attached to it. Page tables are a real software table per address space (a
+// hash table in the space's page-table pool): the bookkeeping is exact even though no hardware
+// enforces it.
 #pragma once
 
 #include <cstddef>
@@ -48,18 +50,39 @@ class HostedContext {
   word arg_ = 0;
 };
 
+// How a page is mapped: no hardware looks at it, but the record is exact (a test can see that a
+// kUncached frame mapped uncached), and device pages are what user MMIO accesses go through.
+enum class MemoryType : word { kCached = 0, kUncached = 1, kDevice = 2 };
+
 class HostedPageTable {
  public:
   HostedPageTable(void* pool, std::size_t pool_bytes, word pool_paddr);
-  bool map(word vaddr, word paddr, Rights rights);
+  bool map(word vaddr, word paddr, Rights rights) {
+    return map_page(vaddr, paddr, rights, MemoryType::kCached);
+  }
+  bool map_uncached(word vaddr, word paddr, Rights rights) {
+    return map_page(vaddr, paddr, rights, MemoryType::kUncached);
+  }
+  bool map_device(word vaddr, word paddr, Rights rights) {
+    return map_page(vaddr, paddr, rights, MemoryType::kDevice);
+  }
   void unmap(word vaddr);
   word lookup(word vaddr) const;
 
+  // What `vaddr` translates to: its physical address (kNoPhysical if unmapped), rights and type.
+  struct Translation {
+    word paddr = kNoPhysical;
+    Rights rights = Rights::kNone;
+    MemoryType type = MemoryType::kCached;
+  };
+  Translation translate(word vaddr) const;
+
  private:
   struct Entry {
-    word vpage;  // 0: free; 1: deleted
-    word ppage_and_rights;
+    word vpage;             // 0: free; 1: deleted
+    word ppage_and_rights;  // rights in bits 0..2, the MemoryType in bits 3..4
   };
+  bool map_page(word vaddr, word paddr, Rights rights, MemoryType type);
   Entry* find(word vpage) const;
   Entry* entries_ = nullptr;
   std::size_t capacity_ = 0;
@@ -74,8 +97,9 @@ struct Machine {
   static constexpr word kPhysicalBase = 0x100000;
   // No I/O ports: the hosted example system's devices are include/ukernel/hosted/devices.hpp.
   static constexpr bool kHasIoPorts = false;
-  // No device memory either: BootInfo lists no device untyped.
-  static constexpr bool kHasDeviceMemory = false;
+  // Device memory: the device window (ukernel/hosted/devices.hpp) is device untyped in BootInfo;
+  // a page mapped from it reaches the device model attached there (src/arch/hosted/bus.cpp).
+  static constexpr bool kHasDeviceMemory = true;
 
   static void activate(PageTable&) {}
   static void* kernel_pointer(word paddr);

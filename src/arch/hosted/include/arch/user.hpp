@@ -19,6 +19,13 @@ IpcBuffer* user_ipc_buffer();
 // if that range is not mapped in one frame.
 void* user_pointer(word vaddr, std::size_t bytes);
 
+// A device register of `width` bytes (1, 2, 4, 8) at `vaddr`, which must be in a page the
+// current thread mapped from a device frame: the access reaches the device model attached at
+// that physical address (ukernel/hosted/devices.hpp). Anything else faults the thread with
+// kMemoryAccess at `vaddr`, as a stray access would on hardware. ukernel/mmio.hpp wraps these.
+word mmio_read(word vaddr, unsigned width);
+void mmio_write(word vaddr, unsigned width, word value);
+
 inline constexpr std::size_t kUserMessageRegisters = HostedContext::kMessageRegisters;
 
 }  // namespace ukernel::arch

@@ -46,6 +46,11 @@ class PageTable {
   [[nodiscard]] bool map_device(word vaddr, word paddr, Rights rights) {
     return map_page(vaddr, paddr, rights, true);
   }
+  // As map(), for RAM a device reads without snooping caches (a kUncached frame): the same
+  // memory type, UC, and never executable.
+  [[nodiscard]] bool map_uncached(word vaddr, word paddr, Rights rights) {
+    return map_page(vaddr, paddr, rights, true);
+  }
   void unmap(word vaddr);
   word lookup(word vaddr) const;
 

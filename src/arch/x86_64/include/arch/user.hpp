@@ -14,6 +14,7 @@
 #include <cstddef>
 
 #include "arch/user_frame.hpp"
+#include "arch/user_mmio.hpp"
 #include "ukernel/abi.hpp"
 
 namespace ukernel::arch {
