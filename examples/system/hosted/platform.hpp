@@ -1,5 +1,6 @@
-// The hosted back-end as the system description sees it: no I/O ports and no device memory,
-// but simulated devices (include/ukernel/hosted/devices.hpp) reached through device registers.
+// The hosted back-end as the system description sees it: no I/O ports, and simulated devices
+// (include/ukernel/hosted/devices.hpp) reached through device registers. (The back-end has device
+// memory, docs/hosted.md, but this root task cannot grant it yet: kHasMmio is false.)
 // Each back-end has a platform.hpp at this path; the build puts the right one on the include
 // path, so the description itself never tests which back-end it is built for.
 #pragma once

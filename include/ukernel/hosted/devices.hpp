@@ -1,9 +1,13 @@
-// Simulated devices of the hosted back-end: a console UART and a one-shot timer.
+// Simulated devices of the hosted back-end (a console UART and a one-shot timer), and its
+// device window: the physical address map, attaching device models, the machine's Bus.
 //
-// A bare-metal driver reaches its device through I/O ports or MMIO; a hosted driver calls
-// device_read / device_write, the hosted analogue of an `in`/`out` instruction. Each device
-// raises an interrupt line as real hardware would, through the simulation's event queue, so a
-// driver waits for it with an IrqHandler and a notification exactly as on hardware.
+// A bare-metal driver reaches its device through I/O ports or MMIO. A hosted driver reaches a
+// device model attached to the device window (below) the same way, through a device frame and
+// ukernel::Mmio; the example system's console and timer are still reached with device_read /
+// device_write, an ungated hosted analogue of an `in`/`out` instruction, until the example
+// system's root task can grant device memory. Each device raises an interrupt line as real
+// hardware would, through the simulation's event queue, so a driver waits for it with an
+// IrqHandler and a notification exactly as on hardware.
 //
 // The host program (not the simulated system) feeds console input and collects the output:
 // input arrives at virtual times (a script) or "now" (an interactive stdin), and the output
