@@ -31,7 +31,7 @@ bool map_page(typename M::PageTable& pt, word vaddr, word paddr, Rights rights, 
   if constexpr (M::kHasDeviceMemory) {
     if (frame.device) return pt.map_device(vaddr, paddr, rights);
   }
-  if (has_attributes(frame.attributes, FrameAttributes::kUncached))
+  if (has_attributes(frame.frame_attributes(), FrameAttributes::kUncached))
     return pt.map_uncached(vaddr, paddr, rights);
   return pt.map(vaddr, paddr, rights);
 }
@@ -140,7 +140,8 @@ Error invoke_frame(Slot& frame, word label, Thread& caller) {
   if (!has_rights(frame.cap.rights, Rights::kRead)) return Error::kInsufficientRights;
   // Only a frame made for DMA tells its address: nothing else needs one, and a physical address
   // helps an attacker (row hammer, cache colouring) more than it helps a server.
-  if (!has_attributes(frame.cap.attributes, FrameAttributes::kDma)) return Error::kIllegalOperation;
+  if (!has_attributes(frame.cap.frame_attributes(), FrameAttributes::kDma))
+    return Error::kIllegalOperation;
   set_mr(caller, 0, frame.cap.object);
   set_mr(caller, 1, word{1} << frame.cap.size_bits);
   set_invocation_reply(caller, Error::kOk, 2);

@@ -40,9 +40,9 @@ struct Cap {
   // untyped retypes only into frames, which inherit the flag; the kernel never writes such
   // memory, and maps it with device attributes. Kept in what was padding: Cap does not grow.
   bool device = false;
-  // Frame: FrameAttributes (DMA, uncached), chosen at retype and kept by copy and mint. Also in
-  // what was padding.
-  FrameAttributes attributes = FrameAttributes::kNone;
+  // Frame: its FrameAttributes (DMA, uncached) as one byte, chosen at retype and kept by copy
+  // and mint. Also in what was padding.
+  std::uint8_t attributes = 0;
   word badge = 0;   // endpoint/notification: badge; untyped: watermark in bytes;
                     // frame: virtual address it is mapped at (when mapped);
                     // I/O ports: the number of ports
@@ -51,6 +51,7 @@ struct Cap {
                     // the line; I/O ports: the first port
   AddressSpace* mapped_in = nullptr;  // frame: where this capability mapped it, if anywhere
 
+  FrameAttributes frame_attributes() const { return FrameAttributes(attributes); }
   bool empty() const { return type == ObjectType::kNone; }
   template <class T>
   T* as() const {
@@ -65,6 +66,9 @@ struct Cap {
     return c;
   }
 };
+
+// Every CNode slot holds one: the flags above must stay in the padding after size_bits.
+static_assert(sizeof(Cap) == 6 * sizeof(word));
 
 struct Slot {
   Cap cap;

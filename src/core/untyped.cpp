@@ -88,7 +88,7 @@ Cap create_object(ObjectType type, word paddr, unsigned size_bits, bool device,
       cap.object = paddr;
       cap.size_bits = std::uint8_t(size_bits);
       cap.device = device;
-      cap.attributes = attributes;
+      cap.attributes = std::uint8_t(attributes);
       break;
     default:
       break;
