@@ -37,6 +37,10 @@ void print_boot_details() {
   print("address spaces: PCIDs ",
         pcids.pcid ? (pcids.invpcid ? "on, INVPCID" : "on, no INVPCID") : "off (the CPU has none)",
         "\n");
+  const acpi::Tables& acpi = platform_tables();
+  print("ACPI: I/O APIC ", hex(acpi.madt.io_apics[0].address), ", local APIC ",
+        hex(acpi.madt.local_apic_address), ", HPET ", hex(acpi.hpet.address), ", ECAM ",
+        hex(acpi.ecam_count == 0 ? 0 : acpi.ecam[0].base), "\n");
 }
 
 // The device regions that are not RAM on this machine (a memory map that reports one as RAM
