@@ -24,7 +24,9 @@ Boot::Boot(word boot_info_address, ImageLoader loader) : loader_(loader) {
   irq_lines_ = info->irq_lines;
   word best = 0;
   for (word i = 0; i < info->untyped_count; ++i) {
-    if (info->untyped[i].size_bits > info->untyped[best].size_bits) best = i;
+    if (info->untyped[i].is_device == 0 &&
+        info->untyped[i].size_bits > info->untyped[best].size_bits)
+      best = i;
   }
   untyped_ = ukernel::kFirstUntypedSlot + best;
 }

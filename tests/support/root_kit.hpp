@@ -13,7 +13,9 @@ class RootKit {
     next_slot_ = info_->first_free_slot;
     word best = 0;
     for (word i = 0; i < info_->untyped_count; ++i) {
-      if (info_->untyped[i].size_bits > info_->untyped[best].size_bits) best = i;
+      if (info_->untyped[i].is_device == 0 &&
+          info_->untyped[i].size_bits > info_->untyped[best].size_bits)
+        best = i;
     }
     untyped_ = kFirstUntypedSlot + best;
   }

@@ -22,14 +22,16 @@ inline constexpr word kPage = 4096;
 struct RootKit {
   const BootInfo* info;
   word next_slot;
-  word untyped;  // the largest untyped block
+  word untyped;  // the largest RAM untyped block (device memory makes only frames)
 
   void init(word boot_info_address) {
     info = boot_info(boot_info_address);
     next_slot = info->first_free_slot;
     word best = 0;
     for (word i = 0; i < info->untyped_count; ++i) {
-      if (info->untyped[i].size_bits > info->untyped[best].size_bits) best = i;
+      if (info->untyped[i].is_device == 0 &&
+          info->untyped[i].size_bits > info->untyped[best].size_bits)
+        best = i;
     }
     untyped = kFirstUntypedSlot + best;
   }

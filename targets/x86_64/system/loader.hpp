@@ -60,7 +60,9 @@ struct RootResources {
     next_slot = info->first_free_slot;
     word best = 0;
     for (word i = 0; i < info->untyped_count; ++i) {
-      if (info->untyped[i].size_bits > info->untyped[best].size_bits) best = i;
+      if (info->untyped[i].is_device == 0 &&
+          info->untyped[i].size_bits > info->untyped[best].size_bits)
+        best = i;
     }
     untyped = ukernel::kFirstUntypedSlot + best;
   }
