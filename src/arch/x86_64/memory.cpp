@@ -90,12 +90,53 @@ void exclude(word begin, word end) {
   }
 }
 
-// Physical memory below 1 GiB, read through the boot direct map: where firmware puts the
-// ACPI tables (a table above it is reported as unreadable).
+// Physical memory as the ACPI reader sees it. Below 1 GiB it is the boot direct map. Above it
+// (firmware puts the tables at the top of low RAM, past 1 GiB when the machine has more), each
+// read maps the 2 MiB page it needs at its direct-map address, read-only, and unmaps it again
+// unless it was mapped already: the page may hold more than the tables, and nothing else of
+// it is the kernel's to touch.
 struct BootMemory {
   bool read(word paddr, void* out, word size) const {
-    if (paddr >= kGiB || size > kGiB - paddr) return false;
+    auto* bytes = static_cast<std::uint8_t*>(out);
+    while (size != 0) {
+      word piece = kLargePage - paddr % kLargePage;
+      if (piece > size) piece = size;
+      if (paddr >= kMaxPhysical || !read_piece(paddr, bytes, piece)) return false;
+      paddr += piece;
+      bytes += piece;
+      size -= piece;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr word kMaxPhysical = word{1} << 46;
+
+  static bool read_piece(word paddr, std::uint8_t* out, word size) {
+    if (paddr < kGiB) {
+      __builtin_memcpy(out, physical_to_virtual(paddr), size);
+      return true;
+    }
+    word vaddr = UK_DIRECT_MAP + align_down(paddr, kLargePage);
+    word* pdpt_entry = &table_at(table_at(kernel_root_paddr)[table_index(vaddr, 3)] &
+                                 pte::kAddressMask)[table_index(vaddr, 2)];
+    if ((*pdpt_entry & pte::kPresent) == 0) {
+      word pd = frame_alloc();
+      if (pd == kNoPhysical) return false;
+      *pdpt_entry = pd | pte::kPresent | pte::kWrite;
+    }
+    word& entry = table_at(*pdpt_entry & pte::kAddressMask)[table_index(vaddr, 1)];
+    bool temporary = (entry & pte::kPresent) == 0;
+    if (temporary) {
+      entry =
+          align_down(paddr, kLargePage) | pte::kPresent | pte::kLarge | (nx ? pte::kNoExecute : 0);
+      invlpg(vaddr);
+    }
     __builtin_memcpy(out, physical_to_virtual(paddr), size);
+    if (temporary) {
+      entry = 0;
+      invlpg(vaddr);
+    }
     return true;
   }
 };
