@@ -8,8 +8,8 @@
 // is the one clock whose rate is architectural). now_ns() is the TSC since calibration.
 // Under QEMU TCG the LAPIC timer runs at 1 GHz / divider; calibration finds that, so nothing
 // depends on it. With -icount the rates are in virtual time and runs are repeatable.
-// I/O APIC: at the PC-standard 0xfec00000 (ACPI MADT parsing is future work); line n delivers
-// vector UK_VECTOR_IRQ_BASE + n to the boot CPU, physical destination, fixed delivery.
+// I/O APIC: the first one ACPI's MADT lists (platform_tables(); 0xfec00000 on QEMU); line n
+// delivers vector UK_VECTOR_IRQ_BASE + n to the boot CPU, physical destination, fixed delivery.
 #include "arch/interrupts.hpp"
 
 #include "arch/console.hpp"
@@ -35,7 +35,6 @@ constexpr word kLapicTimerDivide = 0x3e0;
 constexpr std::uint32_t kLvtMasked = 1u << 16;
 constexpr std::uint32_t kLvtNmi = 4u << 8;
 
-constexpr word kIoApicBase = 0xfec00000;
 constexpr std::uint32_t kIoApicRedirectionMasked = 1u << 16;
 constexpr std::uint32_t kIoApicLevel = 1u << 15;
 constexpr std::uint32_t kIoApicActiveLow = 1u << 13;
@@ -157,7 +156,8 @@ void timer_arm(std::uint64_t deadline_ns) {
 }
 
 void ioapic_init() {
-  ioapic = static_cast<volatile std::uint32_t*>(map_device(kIoApicBase, 0x20));
+  ioapic = static_cast<volatile std::uint32_t*>(
+      map_device(platform_tables().madt.io_apics[0].address, 0x20));
   ioapic_lines = ((ioapic_read(1) >> 16) & 0xff) + 1;
   if (ioapic_lines > kIrqLines) ioapic_lines = kIrqLines;
   for (unsigned line = 0; line < ioapic_lines; ++line) {

@@ -61,6 +61,8 @@ std::size_t free_range_count = 0;
 word free_list = kNoPhysical;  // linked through the first word of each frame
 word free_list_count = 0;
 
+acpi::Tables tables;
+
 word kernel_root_paddr = 0;
 bool nx = false;
 word device_next = kDeviceBase;
@@ -88,6 +90,72 @@ void exclude(word begin, word end) {
   }
 }
 
+// Physical memory as the ACPI reader sees it. Below 1 GiB it is the boot direct map. Above it
+// (firmware puts the tables at the top of low RAM, past 1 GiB when the machine has more), each
+// read maps the 2 MiB page it needs at its direct-map address, read-only, and unmaps it again
+// unless it was mapped already: the page may hold more than the tables, and nothing else of
+// it is the kernel's to touch.
+struct BootMemory {
+  bool read(word paddr, void* out, word size) const {
+    auto* bytes = static_cast<std::uint8_t*>(out);
+    while (size != 0) {
+      word piece = kLargePage - paddr % kLargePage;
+      if (piece > size) piece = size;
+      if (paddr >= kMaxPhysical || !read_piece(paddr, bytes, piece)) return false;
+      paddr += piece;
+      bytes += piece;
+      size -= piece;
+    }
+    return true;
+  }
+
+ private:
+  static constexpr word kMaxPhysical = word{1} << 46;
+
+  static bool read_piece(word paddr, std::uint8_t* out, word size) {
+    if (paddr < kGiB) {
+      __builtin_memcpy(out, physical_to_virtual(paddr), size);
+      return true;
+    }
+    word vaddr = UK_DIRECT_MAP + align_down(paddr, kLargePage);
+    word* pdpt_entry = &table_at(table_at(kernel_root_paddr)[table_index(vaddr, 3)] &
+                                 pte::kAddressMask)[table_index(vaddr, 2)];
+    if ((*pdpt_entry & pte::kPresent) == 0) {
+      word pd = frame_alloc();
+      if (pd == kNoPhysical) return false;
+      *pdpt_entry = pd | pte::kPresent | pte::kWrite;
+    }
+    word& entry = table_at(*pdpt_entry & pte::kAddressMask)[table_index(vaddr, 1)];
+    bool temporary = (entry & pte::kPresent) == 0;
+    if (temporary) {
+      entry =
+          align_down(paddr, kLargePage) | pte::kPresent | pte::kLarge | (nx ? pte::kNoExecute : 0);
+      invlpg(vaddr);
+    }
+    __builtin_memcpy(out, physical_to_virtual(paddr), size);
+    if (temporary) {
+      entry = 0;
+      invlpg(vaddr);
+    }
+    return true;
+  }
+};
+
+// Reads MADT, MCFG and HPET, then reserves their pages: a memory map may call them RAM (ACPI
+// reclaimable memory is reported as type 3, but nothing requires firmware to keep them apart).
+void read_acpi(word rsdp_paddr) {
+  BootMemory memory;
+  if (rsdp_paddr == 0 && acpi::find_rsdp(memory, rsdp_paddr) != acpi::Error::kOk)
+    panic("ACPI: no RSDP (none in the PVH start info or the BIOS areas)");
+  acpi::Error e = acpi::read_tables(memory, rsdp_paddr, tables);
+  if (e != acpi::Error::kOk) panic(acpi::describe(e));
+  if (tables.madt.io_apic_count == 0) panic("ACPI: the MADT lists no I/O APIC");
+  for (std::size_t i = 0; i < tables.region_count; ++i) {
+    const acpi::Region& r = tables.regions[i];
+    exclude(align_down(r.paddr, kPageSize), align_up(r.paddr + r.size, kPageSize));
+  }
+}
+
 void read_start_info(const HvmStartInfo& info) {
   if (info.magic != kHvmMagic) panic("no PVH start info (bad magic)");
   if (info.version < 1 || info.memmap_entries == 0) panic("PVH start info has no memory map");
@@ -104,6 +172,7 @@ void read_start_info(const HvmStartInfo& info) {
     free_ranges[free_range_count++] = Range{begin, end};
   }
   exclude(0x100000, reinterpret_cast<word>(__kernel_end) - UK_KERNEL_VMA);
+  read_acpi(info.version >= 1 ? info.rsdp_paddr : 0);
   auto* modules = static_cast<const HvmModule*>(physical_to_virtual(info.modlist_paddr));
   for (std::uint32_t i = 0; i < info.nr_modules; ++i) {
     exclude(align_down(modules[i].paddr, kPageSize),
@@ -268,6 +337,10 @@ void* map_device(word paddr, word size) {
   }
   device_next += pages * kPageSize;
   return reinterpret_cast<void*>(vaddr + offset);
+}
+
+const acpi::Tables& platform_tables() {
+  return tables;
 }
 
 void memory_init(std::uint64_t start_info_paddr) {

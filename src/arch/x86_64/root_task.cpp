@@ -15,16 +15,14 @@
 namespace ukernel::x86 {
 namespace {
 
-// Device regions handed to the root task: the HPET's registers (QEMU's pc and q35 machines, and
-// PCs generally, put them at 0xfed00000). The kernel's own devices, the local APIC (0xfee00000)
-// and the I/O APIC (0xfec00000), are not among them, so no thread can reprogram them.
-constexpr std::array<core::MemoryRegion, 1> kDeviceRegions = {{{0xfed00000, kPageSize}}};
+// Device regions handed to the root task, from ACPI (platform_tables()): the HPET's registers
+// (0xfed00000 on QEMU's pc and q35) and each MCFG ECAM window (q35: 0xb0000000, 256 MiB), so a
+// PCI server can map config space. The kernel's own devices, the local APIC and the I/O APICs,
+// are never among them, so no thread can reprogram them.
 constexpr bool outside(const core::MemoryRegion& r, word begin, word size) {
   return r.paddr + r.size <= begin || r.paddr >= begin + size;
 }
-static_assert(outside(kDeviceRegions[0], 0xfee00000, kPageSize) &&
-              outside(kDeviceRegions[0], 0xfec00000, kPageSize));
-std::array<core::MemoryRegion, kDeviceRegions.size()> device_regions;
+std::array<core::MemoryRegion, 1 + acpi::kMaxEcamSegments> device_regions;
 
 }  // namespace
 }  // namespace ukernel::x86
@@ -37,18 +35,33 @@ void print_boot_details() {
   print("address spaces: PCIDs ",
         pcids.pcid ? (pcids.invpcid ? "on, INVPCID" : "on, no INVPCID") : "off (the CPU has none)",
         "\n");
+  const acpi::Tables& acpi = platform_tables();
+  print("ACPI: I/O APIC ", hex(acpi.madt.io_apics[0].address), ", local APIC ",
+        hex(acpi.madt.local_apic_address), ", HPET ", hex(acpi.hpet.address), ", ECAM ",
+        hex(acpi.ecam_count == 0 ? 0 : acpi.ecam[0].base), "\n");
 }
 
-// The device regions that are not RAM on this machine (a memory map that reports one as RAM
-// is wrong, or the machine is not a PC: the region is left out rather than handed out twice).
+// The device regions that are not RAM on this machine and not the kernel's own devices (a
+// memory map or table that says otherwise is wrong: the region is left out rather than handed
+// out twice).
 std::span<const core::MemoryRegion> root_device_regions() {
   using namespace x86;
+  const acpi::Tables& acpi = platform_tables();
+  std::array<core::MemoryRegion, 1 + acpi::kMaxEcamSegments> candidates;
+  std::size_t candidate_count = 0;
+  if (acpi.hpet.present) candidates[candidate_count++] = {acpi.hpet.address, kPageSize};
+  for (std::size_t i = 0; i < acpi.ecam_count; ++i)
+    candidates[candidate_count++] = {acpi.ecam[i].base, acpi.ecam[i].size()};
   std::size_t count = 0;
-  for (const core::MemoryRegion& device : kDeviceRegions) {
-    bool is_ram = false;
+  for (std::size_t c = 0; c < candidate_count; ++c) {
+    const core::MemoryRegion& device = candidates[c];
+    if (device.paddr % kPageSize != 0) continue;
+    bool usable = outside(device, acpi.madt.local_apic_address, kPageSize);
+    for (std::size_t i = 0; i < acpi.madt.io_apic_count; ++i)
+      usable &= outside(device, acpi.madt.io_apics[i].address, kPageSize);
     for (const MemoryRegion& m : boot_memory_map())
-      is_ram |= m.type == kMemoryRam && !outside(device, m.base, m.size);
-    if (!is_ram) device_regions[count++] = device;
+      usable &= m.type != kMemoryRam || outside(device, m.base, m.size);
+    if (usable) device_regions[count++] = device;
   }
   return std::span<const core::MemoryRegion>(device_regions.data(), count);
 }

@@ -12,6 +12,7 @@
 
 #include "arch/x86_layout.h"
 #include "ukernel/abi.hpp"
+#include "ukernel/acpi.hpp"
 
 namespace ukernel::x86 {
 
@@ -44,6 +45,11 @@ struct PhysicalRange {
 // the frame allocator; returns how many ranges it wrote. Call once, after the back-end has
 // allocated what it needs for good.
 std::size_t release_free_memory(std::span<PhysicalRange> out, word keep_frames);
+
+// The ACPI tables boot read (ukernel/acpi.hpp: MADT, MCFG, HPET), found through PVH's
+// rsdp_paddr, else the BIOS areas; boot panics without them. The pages they occupy are taken out
+// of the free RAM before the frame allocator runs, so they are never handed out.
+const acpi::Tables& platform_tables();
 
 // Maps `size` bytes of device memory at `paddr` uncached into the kernel half; returns the
 // kernel's pointer to it.
