@@ -368,7 +368,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "ramdisk: a driver restart fails the requests in flight; the client reopens and goes on") {
+    "ramdisk: a driver restart fails the requests in flight, and the client reopens and goes on") {
   for (bool fastpath : {true, false}) {
     restart = RestartClient{};
     hosted::Simulation sim({.fastpath = fastpath});
