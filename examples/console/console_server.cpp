@@ -28,8 +28,12 @@ class ConsoleServer : public rpc::Server<ConsoleServer, console::Protocol> {
 
   void drain() {
     char c;
-    while (rings_.out().pop(c))
+    while (rings_.out.pop(c) == ukernel::RingStatus::kOk)
       Uart::write(c);
+    if (rings_.out.corrupt() && !reported_corrupt_) {
+      log("console: the output ring's indices are corrupt; output stops");
+      reported_corrupt_ = true;
+    }
   }
 
   // Moves what the UART has into the input ring and tells the shell.
@@ -37,7 +41,7 @@ class ConsoleServer : public rpc::Server<ConsoleServer, console::Protocol> {
     bool any = false;
     while (Uart::input_ready()) {
       char c = Uart::read();
-      if (!rings_.in().push(c)) ++dropped_;
+      if (rings_.in.push(c) != ukernel::RingStatus::kOk) ++dropped_;
       any = true;
     }
     if (any) (void)ukernel::signal(kInputReadySlot);
@@ -48,8 +52,9 @@ class ConsoleServer : public rpc::Server<ConsoleServer, console::Protocol> {
   }
 
  private:
-  console::Rings& rings_;
+  console::ConsoleSide rings_;
   word dropped_ = 0;
+  bool reported_corrupt_ = false;
 };
 
 // The rings, made by the first console to start.

@@ -39,4 +39,17 @@ struct Rings {
 };
 static_assert(sizeof(Rings) <= 4096, "the console rings fit in one page");
 
+// Each side's views of the rings (ukernel/ring.hpp), in its own memory: the shell writes output
+// and reads input, the console the other way round.
+struct ShellSide {
+  explicit ShellSide(Rings& rings) : out(rings.out()), in(rings.in()) {}
+  ukernel::RingProducer<char, 2048> out;
+  ukernel::RingConsumer<char, 512> in;
+};
+struct ConsoleSide {
+  explicit ConsoleSide(Rings& rings) : out(rings.out()), in(rings.in()) {}
+  ukernel::RingConsumer<char, 2048> out;
+  ukernel::RingProducer<char, 512> in;
+};
+
 }  // namespace console

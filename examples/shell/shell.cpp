@@ -53,7 +53,7 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
   // --- input and line editing ---------------------------------------------------------------
   void read_input() {
     char c;
-    while (!sleeping_ && rings_.in().pop(c)) {
+    while (!sleeping_ && rings_.in.pop(c) == ukernel::RingStatus::kOk) {
       if (c == '\r' || c == '\n') {
         out("\n");
         flush();  // the command line appears before anything the command causes
@@ -76,9 +76,9 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
   // --- output -----------------------------------------------------------------------------
   void out(std::string_view text) {
     for (char c : text) {
-      if (!rings_.out().push(c)) {
+      if (rings_.out.push(c) == ukernel::RingStatus::kFull) {
         flush();  // full: let the console catch up; if none runs, the byte is dropped
-        (void)rings_.out().push(c);
+        (void)rings_.out.push(c);
       }
     }
   }
@@ -291,7 +291,7 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
   }
 
   Runtime& runtime_;
-  console::Rings& rings_;
+  console::ShellSide rings_;
   names::NamedClient<console::Protocol> console_;
   names::NamedClient<timer::Protocol> timer_;
   word target_slot_;

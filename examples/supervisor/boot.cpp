@@ -62,7 +62,9 @@ bool Boot::make_all() {
     if (e != Error::kOk) return fail(kSupervisorIndex, "cannot claim the power-off port", e);
   }
   for (std::size_t r = 0; r < kSystem.regions.size(); ++r) {
-    region_frames_[r] = make(ObjectType::kFrame, 12);
+    // A power of two of at least a page (the description's check): one frame of that size.
+    auto bits = unsigned(std::bit_width(kSystem.regions[r].bytes) - 1);
+    region_frames_[r] = make(ObjectType::kFrame, bits);
     if (region_frames_[r] == 0) {
       ukernel::log("boot: region '{}': not enough memory", kSystem.regions[r].name);
       return false;

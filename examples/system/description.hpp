@@ -67,6 +67,8 @@ constexpr Grant device(std::string_view role, DeviceId id) {
 inline constexpr std::size_t kMaxGrants = 8;
 inline constexpr std::size_t kMaxNameLength = 32;  // names::Name
 inline constexpr word kPageSize = 4096;
+// The largest shared region: a block session's data area of several MiB fits.
+inline constexpr word kMaxRegionBytes = word{16} << 20;
 
 struct Server {
   std::string_view name;
@@ -82,7 +84,8 @@ struct Server {
   }
 };
 
-// Memory shared between servers (one frame of `bytes`, at most a page).
+// Memory shared between servers: one frame of `bytes`, a power of two from a page to
+// kMaxRegionBytes (a frame is a power-of-two block). A shared grant maps all of it.
 struct Region {
   std::string_view name;
   word bytes = kPageSize;
@@ -135,6 +138,8 @@ enum class Problem : std::uint8_t {
   kUnalignedAddress,
   kRegionTooLarge,
   kEmptyMemory,
+  kRegionSize,
+  kRegionOverlap,
 };
 
 // Each problem's message, for the boot-time check and the tests. (The compile-time check
@@ -172,9 +177,13 @@ constexpr std::string_view problem_text(Problem p) {
     case Problem::kUnalignedAddress:
       return "an address that is not page-aligned";
     case Problem::kRegionTooLarge:
-      return "a shared region larger than one page";
+      return "a shared region larger than 16 MiB";
     case Problem::kEmptyMemory:
       return "a memory grant of 0 bytes";
+    case Problem::kRegionSize:
+      return "a shared region whose size is not a power of two of at least a page";
+    case Problem::kRegionOverlap:
+      return "two shared grants of one server overlap";
   }
   return "unknown problem";
 }
@@ -185,6 +194,11 @@ struct Finding {
   std::size_t grant = 0;
   constexpr bool ok() const { return problem == Problem::kNone; }
 };
+
+// True if [a, a + a_bytes) and [b, b + b_bytes) meet (written so that no sum wraps).
+constexpr bool overlap(word a, word a_bytes, word b, word b_bytes) {
+  return a >= b ? a - b < b_bytes : b - a < a_bytes;
+}
 
 // The first problem of `system` on platform P (P::kHasIoPorts, kHasMmio, kHasDevices,
 // kIrqLines).
@@ -231,6 +245,14 @@ constexpr Finding check(const System<N, R>& system) {
           if (system.region_of(grant.target) == System<N, R>::kNotFound)
             return {Problem::kUnknownRegion, s, g};
           if (grant.first % kPageSize != 0) return {Problem::kUnalignedAddress, s, g};
+          for (std::size_t g2 = 0; g2 < g; ++g2) {
+            const Grant& other = server.grants[g2];
+            if (other.kind == GrantKind::kShared &&
+                system.region_of(other.target) != System<N, R>::kNotFound &&
+                overlap(grant.first, system.regions[system.region_of(grant.target)].bytes,
+                        other.first, system.regions[system.region_of(other.target)].bytes))
+              return {Problem::kRegionOverlap, s, g};
+          }
           break;
         case GrantKind::kMemory:
           if (grant.count == 0) return {Problem::kEmptyMemory, s, g};
@@ -241,7 +263,9 @@ constexpr Finding check(const System<N, R>& system) {
     }
   }
   for (std::size_t r = 0; r < R; ++r) {
-    if (system.regions[r].bytes > kPageSize) return {Problem::kRegionTooLarge, N, r};
+    word bytes = system.regions[r].bytes;
+    if (bytes > kMaxRegionBytes) return {Problem::kRegionTooLarge, N, r};
+    if (bytes < kPageSize || (bytes & (bytes - 1)) != 0) return {Problem::kRegionSize, N, r};
   }
   if (roots != 1) return {Problem::kNotOneRoot, 0, 0};
   return {};
@@ -287,7 +311,12 @@ constexpr bool report() {
   static_assert(P != Problem::kUnalignedAddress,
                 "system description: an address that is not page-aligned");
   static_assert(P != Problem::kRegionTooLarge,
-                "system description: a shared region larger than one page");
+                "system description: a shared region larger than 16 MiB");
+  static_assert(P != Problem::kRegionSize,
+                "system description: a shared region whose size is not a power of two of at "
+                "least a page");
+  static_assert(P != Problem::kRegionOverlap,
+                "system description: two shared grants of one server overlap");
   static_assert(P != Problem::kEmptyMemory, "system description: a memory grant of 0 bytes");
   return P == Problem::kNone;
 }

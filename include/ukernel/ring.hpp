@@ -7,6 +7,15 @@
 // operation sequences). Unlike spsc_queue it holds no pointers, so the same bytes work when the
 // region is mapped at different addresses in the two spaces, on every back-end. Pair it with a
 // notification to wake the consumer.
+//
+// How this works: SpscRing is only the shared layout (two indices and the slots). Each side
+// works through a view in its own memory, RingProducer or RingConsumer, which keeps a shadow of
+// its own index. The peer can write anything into the region at any time, so every index read
+// from it is untrusted: a peer index outside [0, slots), or an own index that differs from the
+// shadow (the peer rewrote it), makes the operation return RingStatus::kCorrupt without touching
+// a slot, and the view stays corrupt from then on (a peer that broke the protocol once is not
+// believed again; make a new ring to start over). A slot's bytes are copied out once, so a
+// caller validates a copy the peer can no longer change.
 #pragma once
 
 #include <atomic>
@@ -16,6 +25,15 @@
 #include <type_traits>
 
 namespace ukernel {
+
+// The result of a push or pop. kCorrupt: the shared indices are not ones a correct peer could
+// have written; nothing was read or written.
+enum class RingStatus : std::uint8_t { kOk, kFull, kEmpty, kCorrupt };
+
+template <class T, std::size_t N>
+class RingProducer;
+template <class T, std::size_t N>
+class RingConsumer;
 
 template <class T, std::size_t N>
 class SpscRing {
@@ -31,37 +49,12 @@ class SpscRing {
   // The ring another space created in the same region.
   static SpscRing* attach(void* memory) { return std::launder(static_cast<SpscRing*>(memory)); }
 
-  // Producer side.
-  bool push(const T& value) {
-    std::uint32_t head = head_.load(std::memory_order_relaxed);
-    std::uint32_t next = advance(head);
-    if (next == tail_.load(std::memory_order_acquire)) return false;  // full
-    slots_[head] = value;
-    head_.store(next, std::memory_order_release);
-    return true;
-  }
-  std::size_t write_available() const {
-    return N -
-           distance(tail_.load(std::memory_order_acquire), head_.load(std::memory_order_relaxed));
-  }
-
-  // Consumer side.
-  bool pop(T& out) {
-    std::uint32_t tail = tail_.load(std::memory_order_relaxed);
-    if (tail == head_.load(std::memory_order_acquire)) return false;  // empty
-    out = slots_[tail];
-    tail_.store(advance(tail), std::memory_order_release);
-    return true;
-  }
-  std::size_t read_available() const {
-    return distance(tail_.load(std::memory_order_relaxed), head_.load(std::memory_order_acquire));
-  }
-  bool empty() const { return read_available() == 0; }
-
  private:
+  friend class RingProducer<T, N>;
+  friend class RingConsumer<T, N>;
   static constexpr std::uint32_t kSlots = std::uint32_t(N + 1);  // one slot tells full from empty
   static std::uint32_t advance(std::uint32_t i) { return i + 1 == kSlots ? 0 : i + 1; }
-  static std::size_t distance(std::uint32_t from, std::uint32_t to) {
+  static std::uint32_t distance(std::uint32_t from, std::uint32_t to) {
     return to >= from ? to - from : kSlots - from + to;
   }
 
@@ -70,6 +63,95 @@ class SpscRing {
   alignas(64) std::atomic<std::uint32_t> head_{0};  // next slot the producer writes
   alignas(64) std::atomic<std::uint32_t> tail_{0};  // next slot the consumer reads
   alignas(64) T slots_[kSlots];
+};
+
+// The producer's view of a ring. Attach it when the ring is made (or, for a producer that
+// restarts while the ring lives on, to take over where the region says its predecessor was:
+// that first reading of the own index is checked like every other).
+template <class T, std::size_t N>
+class RingProducer {
+  using Ring = SpscRing<T, N>;
+
+ public:
+  RingProducer() = default;
+  explicit RingProducer(Ring& ring) : ring_(&ring) {
+    head_ = ring.head_.load(std::memory_order_relaxed);
+    corrupt_ = head_ >= Ring::kSlots;
+  }
+
+  [[nodiscard]] RingStatus push(const T& value) {
+    std::uint32_t tail = 0;
+    if (!read_indices(tail)) return RingStatus::kCorrupt;
+    std::uint32_t next = Ring::advance(head_);
+    if (next == tail) return RingStatus::kFull;
+    ring_->slots_[head_] = value;
+    head_ = next;
+    ring_->head_.store(next, std::memory_order_release);
+    return RingStatus::kOk;
+  }
+  // Free slots; 0 when the ring is corrupt.
+  std::size_t write_available() {
+    std::uint32_t tail = 0;
+    if (!read_indices(tail)) return 0;
+    return N - Ring::distance(tail, head_);
+  }
+  bool corrupt() const { return corrupt_; }
+  bool attached() const { return ring_ != nullptr; }
+
+ private:
+  bool read_indices(std::uint32_t& tail) {
+    if (corrupt_ || ring_ == nullptr) return false;
+    tail = ring_->tail_.load(std::memory_order_acquire);
+    corrupt_ = tail >= Ring::kSlots || ring_->head_.load(std::memory_order_relaxed) != head_;
+    return !corrupt_;
+  }
+
+  Ring* ring_ = nullptr;
+  std::uint32_t head_ = 0;  // the shadow of ring_->head_
+  bool corrupt_ = true;     // until attached
+};
+
+// The consumer's view of a ring; see RingProducer.
+template <class T, std::size_t N>
+class RingConsumer {
+  using Ring = SpscRing<T, N>;
+
+ public:
+  RingConsumer() = default;
+  explicit RingConsumer(Ring& ring) : ring_(&ring) {
+    tail_ = ring.tail_.load(std::memory_order_relaxed);
+    corrupt_ = tail_ >= Ring::kSlots;
+  }
+
+  [[nodiscard]] RingStatus pop(T& out) {
+    std::uint32_t head = 0;
+    if (!read_indices(head)) return RingStatus::kCorrupt;
+    if (tail_ == head) return RingStatus::kEmpty;
+    out = ring_->slots_[tail_];
+    tail_ = Ring::advance(tail_);
+    ring_->tail_.store(tail_, std::memory_order_release);
+    return RingStatus::kOk;
+  }
+  // Queued elements; 0 when the ring is corrupt.
+  std::size_t read_available() {
+    std::uint32_t head = 0;
+    if (!read_indices(head)) return 0;
+    return Ring::distance(tail_, head);
+  }
+  bool corrupt() const { return corrupt_; }
+  bool attached() const { return ring_ != nullptr; }
+
+ private:
+  bool read_indices(std::uint32_t& head) {
+    if (corrupt_ || ring_ == nullptr) return false;
+    head = ring_->head_.load(std::memory_order_acquire);
+    corrupt_ = head >= Ring::kSlots || ring_->tail_.load(std::memory_order_relaxed) != tail_;
+    return !corrupt_;
+  }
+
+  Ring* ring_ = nullptr;
+  std::uint32_t tail_ = 0;  // the shadow of ring_->tail_
+  bool corrupt_ = true;     // until attached
 };
 
 }  // namespace ukernel

@@ -35,16 +35,20 @@ class RootKit {
   // A thread in the root's CSpace and address space, with its own IPC buffer, started at
   // `entry(arg)` with `priority`. `fault_endpoint` 0: none. Returns the thread's slot (0: fail).
   word spawn(hosted::Entry entry, word arg, word priority, word fault_endpoint = 0) {
+    return spawn_in(kRootAddressSpaceSlot, entry, arg, priority, fault_endpoint);
+  }
+
+  // The same in address space `space` (still sharing the root's CSpace): a thread that can
+  // reach only what is mapped there.
+  word spawn_in(word space, hosted::Entry entry, word arg, word priority, word fault_endpoint = 0) {
     word thread = make(ObjectType::kThread);
     word frame = make(ObjectType::kFrame, 12);
     if (thread == 0 || frame == 0) return 0;
     word ipc_vaddr = next_vaddr_;
     next_vaddr_ += 0x1000;
-    if (map_frame(kRootAddressSpaceSlot, frame, ipc_vaddr, Rights::kRead | Rights::kWrite) !=
+    if (map_frame(space, frame, ipc_vaddr, Rights::kRead | Rights::kWrite) != Error::kOk) return 0;
+    if (thread_configure(thread, kRootCNodeSlot, space, frame, ipc_vaddr, fault_endpoint) !=
         Error::kOk)
-      return 0;
-    if (thread_configure(thread, kRootCNodeSlot, kRootAddressSpaceSlot, frame, ipc_vaddr,
-                         fault_endpoint) != Error::kOk)
       return 0;
     if (thread_set_priority(thread, priority) != Error::kOk) return 0;
     if (thread_restart(thread, hosted::entry_address(entry), 0, arg) != Error::kOk) return 0;

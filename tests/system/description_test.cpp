@@ -30,6 +30,21 @@ static_assert(
 static_assert(check_one<Hosted>({.name = "uart", .priority = 9, .grants = {io_ports("io", 1, 8)}})
                   .problem == Problem::kIoPortsUnsupported);
 
+// A server with two shared grants, and regions of the given sizes.
+constexpr Finding check_regions(word first_bytes, word second_bytes, word second_address) {
+  Server server{
+      .name = "disk",
+      .priority = 9,
+      .grants = {shared("a", "first", 0x20000000), shared("b", "second", second_address)}};
+  return check<Bare>(System<2, 2>{.servers = {{kRoot, server}},
+                                  .regions = {{{.name = "first", .bytes = first_bytes},
+                                               {.name = "second", .bytes = second_bytes}}}});
+}
+
+// Regions larger than a page (a block session's data area): a power of two up to 16 MiB.
+static_assert(check_regions(1 << 20, 4096, 0x20100000).ok());
+static_assert(check_regions(16 << 20, 16 << 20, 0x21000000).ok());
+
 struct Case {
   const char* what;
   Finding finding;
@@ -83,6 +98,26 @@ TEST_CASE("every mistake in a description is found and named") {
     CHECK(c.finding.server == 1);
     CHECK(c.finding.grant == c.grant);
     CHECK(problem_text(c.problem) != problem_text(Problem::kNone));
+  }
+  const Case regions[] = {
+      {"region too large", check_regions(32 << 20, 4096, 0x30000000), Problem::kRegionTooLarge, 0},
+      {"region not a power of two", check_regions(4096, 3 * 4096, 0x30000000), Problem::kRegionSize,
+       1},
+      {"region below a page", check_regions(2048, 4096, 0x30000000), Problem::kRegionSize, 0},
+      {"empty region", check_regions(0, 4096, 0x30000000), Problem::kRegionSize, 0},
+      {"overlapping grants", check_regions(1 << 20, 4096, 0x200ff000), Problem::kRegionOverlap, 1},
+      {"overlap below", check_regions(1 << 20, 1 << 20, 0x1ff80000), Problem::kRegionOverlap, 1},
+      {"address that wraps", check_regions(4096, 1 << 20, ~word{0} - 4095), Problem::kNone, 0},
+  };
+  for (const Case& c : regions) {
+    INFO(c.what << ": " << problem_text(c.finding.problem));
+    CHECK(c.finding.problem == c.problem);
+    if (c.problem == Problem::kRegionOverlap) {
+      CHECK(c.finding.server == 1);  // the server, and its second grant
+    } else if (c.problem != Problem::kNone) {
+      CHECK(c.finding.server == 2);  // a region: its index
+    }
+    CHECK(c.finding.grant == c.grant);
   }
   System<1, 0> rootless{.servers = {{{.name = "s", .priority = 1}}}, .regions = {}};
   CHECK(check<Bare>(rootless).problem == Problem::kNotOneRoot);
