@@ -2,15 +2,15 @@
 // write, images made with the Linux tools (mkfs.fat, mtools), and fsck.fat -n.
 #pragma once
 
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <span>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <string>
 #include <vector>
 

@@ -1,8 +1,8 @@
 // Interop both ways with the Linux tools: mkfs.fat + mcopy -s fill an image the library reads
 // byte-exactly (CRC-32 against Python's zlib.crc32); what the library writes passes
 // fsck.fat -n and mcopy reads it back byte-exactly.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <string>
 
@@ -15,7 +15,8 @@ namespace {
 
 std::uint32_t host_crc(const std::string& path) {
   const std::string out = fat_test::temp_path("crc.txt");
-  REQUIRE(run("python3 -c 'import sys,zlib; print(zlib.crc32(open(sys.argv[1],\"rb\").read()))' '" +
+  REQUIRE(run("/usr/bin/python3 -c 'import sys,zlib; "
+              "print(zlib.crc32(open(sys.argv[1],\"rb\").read()))' '" +
               path + "' >" + out) == 0);
   const auto text = fat_test::read_file(out);
   std::remove(out.c_str());
@@ -51,7 +52,8 @@ TEST_CASE("interop: the library reads what mcopy wrote, mcopy reads what it wrot
       {"/UPPER.TXT", fat_test::pattern(512, 4)},
       {"/big.bin", fat_test::pattern(5 * 1024 * 1024 + 17, 5)},
   };
-  for (const auto& [name, data] : files) fat_test::write_file(tree + name, data);
+  for (const auto& [name, data] : files)
+    fat_test::write_file(tree + name, data);
   REQUIRE(run("/usr/sbin/mkfs.fat -F 32 -C '" + image + "' 34816 >/dev/null") == 0);
   REQUIRE(run("cd '" + tree + "' && MTOOLS_SKIP_CHECK=1 mcopy -s -i '" + image + "' * ::/") == 0);
 
@@ -90,8 +92,7 @@ TEST_CASE("interop: the library reads what mcopy wrote, mcopy reads what it wrot
     REQUIRE(v.write(h.value, v.fstat(h.value).value.size, appended).ok());
     REQUIRE(v.close(h.value) == FsError::kOk);
     REQUIRE(v.rename("/UPPER.TXT", "/New Folder/renamed lower.txt") == FsError::kOk);
-    REQUIRE(v.rename("/Nested Dir", "/New Folder/Sub Dir With A Long Name/Moved") ==
-            FsError::kOk);
+    REQUIRE(v.rename("/Nested Dir", "/New Folder/Sub Dir With A Long Name/Moved") == FsError::kOk);
     REQUIRE(v.unlink("/empty.txt") == FsError::kOk);
     REQUIRE(v.unlink("/MixedCase Long Name With Spaces.data") == FsError::kOk);
     REQUIRE(v.unmount() == FsError::kOk);
@@ -103,8 +104,8 @@ TEST_CASE("interop: the library reads what mcopy wrote, mcopy reads what it wrot
   const auto mcopy_out = [&](const std::string& name) {
     const std::string out = fat_test::temp_path("out.bin");
     std::remove(out.c_str());
-    REQUIRE(run("MTOOLS_SKIP_CHECK=1 mcopy -n -i '" + image + "' '::" + name + "' '" + out +
-                "'") == 0);
+    REQUIRE(run("MTOOLS_SKIP_CHECK=1 mcopy -n -i '" + image + "' '::" + name + "' '" + out + "'") ==
+            0);
     auto bytes = fat_test::read_file(out);
     std::remove(out.c_str());
     return bytes;
@@ -117,7 +118,8 @@ TEST_CASE("interop: the library reads what mcopy wrote, mcopy reads what it wrot
   big.insert(big.end(), appended.begin(), appended.end());
   CHECK(mcopy_out("/big.bin") == big);
   CHECK(run("MTOOLS_SKIP_CHECK=1 mtype -i '" + image + "' ::/empty.txt >/dev/null 2>&1") != 0);
-  CHECK(run("MTOOLS_SKIP_CHECK=1 mtype -i '" + image + "' '::/New Folder/renamed lower.txt' "
+  CHECK(run("MTOOLS_SKIP_CHECK=1 mtype -i '" + image +
+            "' '::/New Folder/renamed lower.txt' "
             ">/dev/null") == 0);
   std::remove(image.c_str());
   run("rm -rf '" + tree + "'");

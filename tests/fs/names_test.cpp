@@ -7,7 +7,9 @@
 using namespace ukernel::fat32;
 
 namespace {
-std::string text(const ShortName& n) { return std::string(n.begin(), n.end()); }
+std::string text(const ShortName& n) {
+  return std::string(n.begin(), n.end());
+}
 }  // namespace
 
 TEST_CASE("names: invalid names are refused", "[fat32]") {
@@ -51,7 +53,8 @@ TEST_CASE("names: LFN checksum and short-name text", "[fat32]") {
   const ShortName s = {'R', 'E', 'A', 'D', 'M', 'E', ' ', ' ', 'T', 'X', 'T'};
   // The specification's rotate-right-and-add over the 11 bytes.
   std::uint8_t sum = 0;
-  for (auto c : s) sum = static_cast<std::uint8_t>(((sum & 1) << 7) + (sum >> 1) + c);
+  for (auto c : s)
+    sum = static_cast<std::uint8_t>(((sum & 1) << 7) + (sum >> 1) + c);
   CHECK(lfn_checksum(s) == sum);
   char out[16];
   std::size_t len = 0;

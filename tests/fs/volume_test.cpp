@@ -1,6 +1,6 @@
 // The library on its own: operations, coherent handles, bad requests, a full disk.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <string>
 
 #include "fs/fat_image.hpp"
@@ -65,8 +65,7 @@ TEST_CASE("volume: create, write, read, stat, readdir, rename, unlink, rmdir", "
   CHECK(fat_test::fsck_clean(d.bytes));
 }
 
-TEST_CASE("volume: sparse writes read zeros, truncate, and two handles stay coherent",
-          "[fat32]") {
+TEST_CASE("volume: sparse writes read zeros, truncate, and two handles stay coherent", "[fat32]") {
   MemoryDevice d = fresh_device();
   Volume v;
   REQUIRE(v.mount(d) == FsError::kOk);
@@ -79,13 +78,15 @@ TEST_CASE("volume: sparse writes read zeros, truncate, and two handles stay cohe
   CHECK(v.fstat(b.value).value.size == 10100);
   std::vector<std::byte> out(10100);
   REQUIRE(v.read(b.value, 0, out).value == 10100);
-  for (std::size_t i = 0; i < 10000; ++i) REQUIRE(out[i] == std::byte{0});
+  for (std::size_t i = 0; i < 10000; ++i)
+    REQUIRE(out[i] == std::byte{0});
   CHECK(std::equal(tail.begin(), tail.end(), out.begin() + 10000));
   REQUIRE(v.truncate(a.value, 10) == FsError::kOk);
   CHECK(v.read(b.value, 0, out).value == 10);
   REQUIRE(v.truncate(a.value, 3000) == FsError::kOk);  // longer again: zeros, not old bytes
   REQUIRE(v.read(b.value, 0, out).value == 3000);
-  for (std::size_t i = 0; i < 3000; ++i) REQUIRE(out[i] == std::byte{0});
+  for (std::size_t i = 0; i < 3000; ++i)
+    REQUIRE(out[i] == std::byte{0});
   CHECK(v.write(b.value, 0, tail).error == FsError::kReadOnly);
   CHECK(v.unlink("/f") == FsError::kBusy);
   REQUIRE(v.close(a.value) == FsError::kOk);
@@ -134,9 +135,9 @@ TEST_CASE("volume: bad requests get their errors and change nothing", "[fat32]")
     handles.push_back(h.value);
   }
   CHECK(v.open("/file", OpenFlags::kRead).error == FsError::kTooManyOpenFiles);
-  CHECK(v.open("/new", OpenFlags::kWrite | OpenFlags::kCreate).error ==
-        FsError::kTooManyOpenFiles);
-  for (auto h : handles) REQUIRE(v.close(h) == FsError::kOk);
+  CHECK(v.open("/new", OpenFlags::kWrite | OpenFlags::kCreate).error == FsError::kTooManyOpenFiles);
+  for (auto h : handles)
+    REQUIRE(v.close(h) == FsError::kOk);
   CHECK(d.bytes == before);
   CHECK(v.stat("/new").error == FsError::kNotFound);
   REQUIRE(v.unmount() == FsError::kOk);

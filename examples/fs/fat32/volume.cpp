@@ -60,11 +60,14 @@ FsError Volume::fat_set(std::uint32_t cluster, std::uint32_t value) {
 }
 
 // Writes the cached FAT sector to every FAT, the first FAT first (repair copies it over the
-// others, so a crash between the copies loses nothing).
-FsError Volume::flush_fat() {
+// others, so a crash between the copies loses nothing) -- except when the sector marks the
+// volume clean: then the first FAT, which mount reads, goes last, so a crash between the
+// copies leaves the volume marked dirty and repair makes the copies equal.
+FsError Volume::flush_fat(bool first_fat_last) {
   if (!fat_cache_dirty_) return FsError::kOk;
   const std::uint32_t bps = geometry_.bytes_per_sector;
-  for (std::uint32_t f = 0; f < geometry_.fat_count; ++f) {
+  for (std::uint32_t i = 0; i < geometry_.fat_count; ++i) {
+    const std::uint32_t f = first_fat_last ? geometry_.fat_count - 1 - i : i;
     const std::uint64_t sector =
         geometry_.reserved_sectors + std::uint64_t{f} * geometry_.fat_sectors + fat_cache_sector_;
     if (FsError e = write_sectors(sector, std::span(fat_cache_.data(), bps)); e != FsError::kOk) {
@@ -88,6 +91,7 @@ FsError Volume::set_clean_bit(bool clean) {
       clean ? fat1.value | kCleanShutdownBit : fat1.value & ~kCleanShutdownBit;
   if (value == fat1.value) return FsError::kOk;
   if (FsError e = fat_set(1, value); e != FsError::kOk) return e;
+  if (FsError e = flush_fat(clean); e != FsError::kOk) return e;
   return barrier();
 }
 

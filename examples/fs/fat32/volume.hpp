@@ -203,7 +203,7 @@ class Volume {
   FsError write_sectors(std::uint64_t sector, std::span<const std::byte> in);
   Result<std::uint32_t> fat_get(std::uint32_t cluster);
   FsError fat_set(std::uint32_t cluster, std::uint32_t value);
-  FsError flush_fat();
+  FsError flush_fat(bool first_fat_last = false);
   FsError barrier();
   FsError begin_change();
   FsError set_clean_bit(bool clean);
