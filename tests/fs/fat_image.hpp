@@ -112,6 +112,11 @@ inline bool fsck_clean(std::span<const std::byte> image, std::string* log = null
   return status == 0;
 }
 
+// Byte equality by memcmp: std::equal over std::byte is a slow loop under ASan.
+inline bool same_bytes(std::span<const std::byte> a, std::span<const std::byte> b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 inline std::uint32_t crc_of(std::span<const std::byte> bytes) {
   return ukernel::fat32::crc32(bytes);
 }
