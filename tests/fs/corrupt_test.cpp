@@ -74,7 +74,7 @@ void served(const Image& damaged, const std::function<void(Volume&)>& check) {
   CHECK(fat_test::same_bytes(d.bytes, damaged.bytes));
 }
 
-void refused(const Image& damaged, FsError error, Corruption what, std::uint64_t sectors = 0) {
+void refused(const Image& damaged, FsError error, Corruption what, std::uint64_t sectors) {
   fat_test::MemoryDevice d;
   d.bytes = damaged.bytes;
   d.sectors_override = sectors;
@@ -90,38 +90,45 @@ void refused(const Image& damaged, FsError error, Corruption what, std::uint64_t
 }  // namespace
 
 TEST_CASE("corrupt: boot sectors that are not FAT32 are refused, nothing written", "[fat32]") {
+  // Only the first 64 KiB are kept (a refused mount reads the boot sector alone; a read past
+  // them would fail the mount with kIoError); the device still reports the full size.
+  const std::uint64_t full_sectors = sample().bytes.size() / 512;
   const auto patched = [](std::size_t at, std::initializer_list<std::uint8_t> values) {
-    Image im = sample();
+    Image im;
+    im.bytes.assign(sample().bytes.begin(), sample().bytes.begin() + 65536);
     for (auto v : values)
       im.bytes[at++] = std::byte{v};
     return im;
   };
-  refused(patched(0, {0}), FsError::kCorrupt, Corruption::kBadJump);
-  refused(patched(510, {0}), FsError::kCorrupt, Corruption::kBadSignature);
-  refused(patched(11, {0x2C, 0x01}), FsError::kCorrupt, Corruption::kBadSectorSize);  // 300
-  refused(patched(11, {0x00, 0x20}), FsError::kCorrupt, Corruption::kBadSectorSize);  // 8192
-  refused(patched(13, {3}), FsError::kCorrupt, Corruption::kBadClusterSize);
-  refused(patched(14, {0, 0}), FsError::kCorrupt, Corruption::kBadReservedSectors);
-  refused(patched(16, {0}), FsError::kCorrupt, Corruption::kBadFatCount);
-  refused(patched(36, {1, 0, 0, 0}), FsError::kCorrupt, Corruption::kBadFatSize);
+  refused(patched(0, {0}), FsError::kCorrupt, Corruption::kBadJump, full_sectors);
+  refused(patched(510, {0}), FsError::kCorrupt, Corruption::kBadSignature, full_sectors);
+  refused(patched(11, {0x2C, 0x01}), FsError::kCorrupt, Corruption::kBadSectorSize,
+          full_sectors);  // 300
+  refused(patched(11, {0x00, 0x20}), FsError::kCorrupt, Corruption::kBadSectorSize,
+          full_sectors);  // 8192
+  refused(patched(13, {3}), FsError::kCorrupt, Corruption::kBadClusterSize, full_sectors);
+  refused(patched(14, {0, 0}), FsError::kCorrupt, Corruption::kBadReservedSectors, full_sectors);
+  refused(patched(16, {0}), FsError::kCorrupt, Corruption::kBadFatCount, full_sectors);
+  refused(patched(36, {1, 0, 0, 0}), FsError::kCorrupt, Corruption::kBadFatSize, full_sectors);
   {
-    Image larger = sample();  // 8 sectors more than the device has
+    Image larger = patched(0, {0xEB});  // 8 sectors more than the device has
     store32(larger.bytes.data() + 32, load32(larger.bytes.data() + 32) + 8);
-    refused(larger, FsError::kCorrupt, Corruption::kVolumeLargerThanDevice);
+    refused(larger, FsError::kCorrupt, Corruption::kVolumeLargerThanDevice, full_sectors);
   }
-  refused(patched(44, {0xF0, 0xFF, 0xFF, 0x0F}), FsError::kCorrupt, Corruption::kBadRootCluster);
-  refused(patched(44, {1, 0, 0, 0}), FsError::kCorrupt, Corruption::kBadRootCluster);
-  refused(sample(), FsError::kCorrupt, Corruption::kVolumeLargerThanDevice,
-          sample().bytes.size() / 512 / 2);  // a truncated device
+  refused(patched(44, {0xF0, 0xFF, 0xFF, 0x0F}), FsError::kCorrupt, Corruption::kBadRootCluster,
+          full_sectors);
+  refused(patched(44, {1, 0, 0, 0}), FsError::kCorrupt, Corruption::kBadRootCluster, full_sectors);
+  refused(patched(0, {0xEB}), FsError::kCorrupt, Corruption::kVolumeLargerThanDevice,
+          full_sectors / 2);  // a truncated device
   // Fewer clusters than FAT32 needs: FAT16 and FAT12 by cluster count, whatever the BPB says.
   Image fat16;
   fat16.bytes = fat_test::make_image(16 * 1024, "-F 16");
   REQUIRE(!fat16.bytes.empty());
-  refused(fat16, FsError::kNotFat32, Corruption::kNone);
+  refused(fat16, FsError::kNotFat32, Corruption::kNone, 0);
   Image fat12;
   fat12.bytes = fat_test::make_image(1440, "-F 12");
   REQUIRE(!fat12.bytes.empty());
-  refused(fat12, FsError::kNotFat32, Corruption::kNone);
+  refused(fat12, FsError::kNotFat32, Corruption::kNone, 0);
 }
 
 TEST_CASE("corrupt: bad cluster numbers, loops and sizes are served safely", "[fat32]") {

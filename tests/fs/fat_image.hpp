@@ -36,12 +36,18 @@ struct MemoryDevice {
     return sectors_override != 0 ? sectors_override : bytes.size() / 512;
   }
   BlockStatus read(std::uint64_t lba, std::span<std::byte> out) {
-    if (fail_io || (lba + out.size() / 512) > sector_count()) return BlockStatus::kIoError;
+    if (fail_io || (lba + out.size() / 512) > sector_count() ||
+        lba * 512 + out.size() > bytes.size()) {
+      return BlockStatus::kIoError;
+    }
     std::memcpy(out.data(), bytes.data() + lba * 512, out.size());
     return BlockStatus::kOk;
   }
   BlockStatus write(std::uint64_t lba, std::span<const std::byte> in) {
-    if (fail_io || (lba + in.size() / 512) > sector_count()) return BlockStatus::kIoError;
+    if (fail_io || (lba + in.size() / 512) > sector_count() ||
+        lba * 512 + in.size() > bytes.size()) {
+      return BlockStatus::kIoError;
+    }
     ++writes;
     if (crashed()) return BlockStatus::kOk;  // lost: the machine is "off"
     std::memcpy(bytes.data() + lba * 512, in.data(), in.size());
