@@ -232,3 +232,38 @@ TEST_CASE("volume: a device error reaches the caller", "[fat32]") {
   CHECK(w.mount(d) == FsError::kIoError);
   CHECK_FALSE(w.mounted());
 }
+
+TEST_CASE("volume: the dirty bit is set while changes are pending, FSInfo holds the count",
+          "[fat32]") {
+  MemoryDevice d = fresh_device();
+  Geometry g;
+  REQUIRE(parse_boot_sector(d.bytes, d.bytes.size() / 512, g).error == FsError::kOk);
+  const auto clean_in = [&](std::uint32_t fat) {
+    const std::size_t at = (g.reserved_sectors + fat * g.fat_sectors) * std::size_t{512} + 4;
+    return (load32(d.bytes.data() + at) & 0x08000000) != 0;
+  };
+  Volume v;
+  REQUIRE(v.mount(d) == FsError::kOk);
+  CHECK(clean_in(0));
+  REQUIRE(v.mkdir("/x") == FsError::kOk);
+  CHECK_FALSE(clean_in(0));
+  CHECK_FALSE(clean_in(1));
+  REQUIRE(v.sync() == FsError::kOk);
+  CHECK(clean_in(0));
+  CHECK(clean_in(1));
+  const FsInfo hints = parse_fsinfo(std::span(d.bytes).subspan(g.fsinfo_sector * 512, 512));
+  CHECK(hints.valid);
+  CHECK(hints.free_count == v.info().free_clusters);
+  REQUIRE(v.mkdir("/y") == FsError::kOk);
+  // "Power off" without unmount: the copy is dirty, and mount repairs it.
+  MemoryDevice crashed;
+  crashed.bytes = d.bytes;
+  Volume w;
+  REQUIRE(w.mount(crashed) == FsError::kOk);
+  CHECK(w.info().was_dirty);
+  CHECK(w.info().repaired);
+  CHECK(w.stat("/y").value.is_directory);
+  REQUIRE(w.unmount() == FsError::kOk);
+  CHECK(fat_test::fsck_clean(crashed.bytes));
+  REQUIRE(v.unmount() == FsError::kOk);
+}
