@@ -4,8 +4,8 @@
 # (tests/qemu/run-qemu.sh aarch64). A missing image fails the test: it never skips.
 
 ukernel_qemu_test(aarch64 qemu.aarch64.boot_smoke boot-smoke.elf
+  PRINTED "ukernel aarch64 boot-smoke"
   EXPECT
-    "ukernel aarch64 boot-smoke"
     "irq: PL011 line 1 delivered through the GIC"
     "user: hello from EL0 via kDebugWrite"
     "user: EL0 wrote this line to the PL011 through a device mapping"
@@ -82,6 +82,7 @@ ukernel_qemu_scenario_tests(aarch64 EXPECT ${UKERNEL_AARCH64_SCENARIO_LINES})
 # service; a truncated module is refused by name; two threads of one space each reach their own
 # IPC buffer (TPIDRRO_EL0).
 ukernel_qemu_test(aarch64 qemu.aarch64.system_image system-image.elf
+  PRINTED "boot modules: "
   EXPECT
     ${UKERNEL_QEMU_SYSTEM_IMAGE_LINES}
     "root task: exit 0")  # the number of failed checks: 0
