@@ -1,8 +1,8 @@
 // The kernel invariant checker (see invariants.hpp). Host-only: it may allocate.
 #include "core/debug/invariants.hpp"
 
+#include <cstdint>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/endpoint.hpp"
@@ -12,6 +12,55 @@
 namespace ukernel::core::debug {
 
 namespace {
+
+// A set of pointers: open addressing in one array, so that a check makes no allocation per
+// element (the fuzzer runs one after every input, under ASan, whose malloc is slow).
+class PointerSet {
+ public:
+  explicit PointerSet(std::size_t capacity_hint) {
+    std::size_t n = 64;
+    while (n < 2 * capacity_hint)
+      n *= 2;
+    table_.assign(n, nullptr);
+  }
+  bool insert(const void* p) {
+    if (2 * (size_ + 1) > table_.size()) grow();
+    const void** at = find(p);
+    if (*at != nullptr) return false;
+    *at = p;
+    ++size_;
+    return true;
+  }
+  std::size_t count(const void* p) const {
+    return *const_cast<PointerSet*>(this)->find(p) != nullptr;
+  }
+  std::size_t size() const { return size_; }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const void* p : table_) {
+      if (p != nullptr) f(p);
+    }
+  }
+
+ private:
+  const void** find(const void* p) {
+    std::size_t mask = table_.size() - 1;
+    std::size_t i = (reinterpret_cast<std::uintptr_t>(p) >> 4) * 0x9e3779b97f4a7c15ull & mask;
+    while (table_[i] != nullptr && table_[i] != p)
+      i = (i + 1) & mask;
+    return &table_[i];
+  }
+  void grow() {
+    std::vector<const void*> old = std::move(table_);
+    table_.assign(old.size() * 2, nullptr);
+    size_ = 0;
+    for (const void* p : old) {
+      if (p != nullptr) insert(p);
+    }
+  }
+  std::vector<const void*> table_;
+  std::size_t size_ = 0;
+};
 
 class Checker {
  public:
@@ -31,7 +80,7 @@ class Checker {
     if (report_.failure.empty()) report_.failure = what;
   }
   void visit(Slot* s) {
-    if (s != nullptr && slots_.insert(s).second) pending_.push_back(s);
+    if (s != nullptr && slots_.insert(s)) pending_.push_back(s);
   }
   void walk(CNode& root) {
     add_object(&root);
@@ -46,7 +95,7 @@ class Checker {
     }
   }
   void add_object(KernelObject* o) {
-    if (!objects_.insert(o).second) return;
+    if (!objects_.insert(o)) return;
     if (o->type == ObjectType::kCNode) {
       auto* node = static_cast<CNode*>(o);
       for (std::size_t i = 1; i < node->slot_count(); ++i)
@@ -61,11 +110,15 @@ class Checker {
   }
 
   void check_tree() {
-    for (const Slot* s : slots_) {
+    slots_.for_each([&](const void* p) { check_slot(*static_cast<const Slot*>(p)); });
+  }
+  void check_slot(const Slot& slot) {
+    const Slot* s = &slot;
+    {
       if (s->empty()) {
         if (s->parent || s->first_child || s->next_sibling || s->prev_sibling)
           fail("an empty slot is still linked into the derivation tree");
-        continue;
+        return;
       }
       if (s->next_sibling && s->next_sibling->prev_sibling != s)
         fail("derivation tree: next_sibling->prev_sibling is not the slot");
@@ -107,19 +160,27 @@ class Checker {
 
   void check_counts() {
     std::unordered_map<const KernelObject*, std::uint32_t> count;
-    for (const Slot* s : slots_) {
+    count.reserve(objects_.size());
+    slots_.for_each([&](const void* p) {
+      const Slot* s = static_cast<const Slot*>(p);
       if (is_counted(s->cap.type)) ++count[s->cap.as<KernelObject>()];
-    }
-    for (const KernelObject* o : objects_) {
+    });
+    objects_.for_each([&](const void* p) {
+      const auto* o = static_cast<const KernelObject*>(p);
       if (o->cap_count != count[o]) fail("cap_count differs from the capabilities that name it");
       if (o->zombie_next != nullptr) fail("an object is still on the finalisation list");
-    }
+    });
   }
 
   void note_queue(const ThreadQueue& q, ThreadState state, const void* owner, const char* what) {
     std::uint8_t last_priority = 255;
     bool ordered = owner != nullptr;  // wait queues are in priority order
+    std::size_t length = 0;
     for (const Thread* t = q.head(); t != nullptr; t = t->queue_next) {
+      if (++length > objects_.size()) {
+        fail(std::string(what) + ": a cycle");
+        return;
+      }
       if (t->queue_next && t->queue_next->queue_prev != t) fail(std::string(what) + ": bad links");
       if (!objects_.count(t)) fail(std::string(what) + ": holds a thread that no longer exists");
       if (++membership_[t] > 1) fail("a thread sits in two queues");
@@ -133,7 +194,6 @@ class Checker {
         if (t->blocked_notification != owner)
           fail(std::string(what) + ": blocked_notification differs");
       }
-      if (membership_.size() > 100000) return;  // a cycle: reported above
     }
   }
 
@@ -146,7 +206,8 @@ class Checker {
         if (!t->in_ready_queue) fail("ready queue: in_ready_queue is false");
       }
     }
-    for (const KernelObject* o : objects_) {
+    objects_.for_each([&](const void* p) {
+      const auto* o = static_cast<const KernelObject*>(p);
       if (o->type == ObjectType::kEndpoint) {
         auto* ep = static_cast<const Endpoint*>(o);
         note_queue(ep->senders, ThreadState::kBlockedOnSend, ep, "endpoint senders");
@@ -157,7 +218,7 @@ class Checker {
         if (n->bound_thread && n->bound_thread->bound_notification != n)
           fail("binding: the notification's thread is bound elsewhere");
       }
-    }
+    });
     if (k.current != nullptr) {
       if (!objects_.count(k.current)) fail("current: a thread that no longer exists");
       if (!k.current->runnable()) fail("current: not runnable after a kernel entry");
@@ -192,9 +253,9 @@ class Checker {
     }
   }
 
-  std::unordered_set<const Slot*> slots_;
+  PointerSet slots_{8192};
   std::vector<Slot*> pending_;
-  std::unordered_set<const KernelObject*> objects_;
+  PointerSet objects_{256};
   std::vector<const Thread*> threads_;
   std::unordered_map<const Thread*, unsigned> membership_;
   InvariantReport report_;
