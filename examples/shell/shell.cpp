@@ -1,5 +1,7 @@
-// The shell: reads lines from the console's input ring (with backspace), runs a command, prints
-// through the console's output ring. Its loop is event-driven, so it answers the supervisor's
+// The shell: reads lines from the console's input ring (with backspace), splits them into words
+// (double quotes keep spaces in one word), runs a command, prints through the console's output
+// ring. A line longer than kMaxLine is refused as a whole when it ends, and the input after it is
+// read as usual. Its loop is event-driven, so it answers the supervisor's
 // pings while a `sleep` is in progress: input typed meanwhile waits in the ring.
 //
 // Everything it uses it finds through the name service (NamedClient), so it keeps working after
@@ -19,6 +21,7 @@ namespace {
 constexpr word kRingsAddress = grant(kShellIndex, "rings").first;
 constexpr word kInputBit = notify_bit(kConsoleIndex);
 constexpr std::size_t kMaxLine = 120;
+constexpr std::size_t kMaxWords = 16;
 constexpr unsigned kBenchCalls = 1000;
 constexpr std::string_view kPrompt = "uk> ";
 constexpr std::string_view kCommands =
@@ -57,17 +60,31 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
       if (c == '\r' || c == '\n') {
         out("\n");
         flush();  // the command line appears before anything the command causes
-        run(std::string_view(line_, length_));
+        if (overflow_ > 0) {
+          print("line too long ({} characters, at most {}): discarded\n", length_ + overflow_,
+                kMaxLine);
+        } else {
+          run(std::string_view(line_, length_));
+        }
         length_ = 0;
+        overflow_ = 0;
         if (!sleeping_) prompt();
       } else if (c == '\b' || c == 0x7f) {
-        if (length_ > 0) {
+        if (overflow_ > 0) {
+          --overflow_;  // it was never echoed
+        } else if (length_ > 0) {
           --length_;
           out("\b \b");
         }
-      } else if (c >= 0x20 && c < 0x7f && length_ < kMaxLine) {
-        line_[length_++] = c;
-        out(std::string_view(&c, 1));
+      } else if (c >= 0x20 && c < 0x7f) {
+        // Past kMaxLine the characters are counted, not kept: the line is refused when it ends,
+        // rather than run cut short.
+        if (length_ < kMaxLine) {
+          line_[length_++] = c;
+          out(std::string_view(&c, 1));
+        } else {
+          ++overflow_;
+        }
       }
     }
     flush();
@@ -95,48 +112,94 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
   }
 
   // --- commands ---------------------------------------------------------------------------
-  static std::string_view next_word(std::string_view& rest) {
-    std::size_t start = rest.find_first_not_of(' ');
-    if (start == std::string_view::npos) {
-      rest = {};
-      return {};
+  // The words of a command line: separated by spaces; a double-quoted part keeps its spaces and
+  // may be empty (`""`); inside quotes, \" and \\ stand for " and \. Quotes may join parts of
+  // one word (`a"b c"` is `ab c`). The words' text lives in words_text_.
+  struct Words {
+    std::string_view word[kMaxWords];
+    std::size_t count = 0;
+  };
+  enum class SplitError { kNone, kUnterminatedQuote, kTooManyWords };
+
+  SplitError split(std::string_view line, Words& words) {
+    std::size_t at = 0, used = 0;
+    for (;;) {
+      while (at < line.size() && line[at] == ' ')
+        ++at;
+      if (at == line.size()) return SplitError::kNone;
+      if (words.count == kMaxWords) return SplitError::kTooManyWords;
+      std::size_t start = used;
+      bool quoted = false;
+      for (; at < line.size() && (quoted || line[at] != ' '); ++at) {
+        char c = line[at];
+        if (c == '"') {
+          quoted = !quoted;
+          continue;
+        }
+        if (quoted && c == '\\' && at + 1 < line.size() &&
+            (line[at + 1] == '"' || line[at + 1] == '\\'))
+          c = line[++at];
+        words_text_[used++] = c;  // never more than the line's length
+      }
+      if (quoted) return SplitError::kUnterminatedQuote;
+      words.word[words.count++] = std::string_view(words_text_ + start, used - start);
     }
-    rest.remove_prefix(start);
-    std::size_t end = rest.find(' ');
-    std::string_view word_text = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
-    return word_text;
+  }
+
+  // The command's one argument, or a usage message and false.
+  bool one_argument(const Words& words, std::string_view usage) {
+    if (words.count == 2) return true;
+    print("usage: {}\n", usage);
+    return false;
   }
 
   void run(std::string_view line) {
-    std::string_view rest = line;
-    std::string_view command = next_word(rest);
-    std::size_t first = rest.find_first_not_of(' ');
-    std::string_view argument = first == std::string_view::npos ? "" : rest.substr(first);
-    if (command.empty()) return;
+    Words words;
+    switch (split(line, words)) {
+      case SplitError::kNone:
+        break;
+      case SplitError::kUnterminatedQuote:
+        print("error: unterminated quote: a \" without its closing \"; nothing was run\n");
+        return;
+      case SplitError::kTooManyWords:
+        print("error: more than {} words; nothing was run\n", kMaxWords);
+        return;
+    }
+    if (words.count == 0) return;
+    std::string_view command = words.word[0];
+    std::string_view argument = words.count > 1 ? words.word[1] : "";
     if (command == "help") {
       print("{}\n", kCommands);
     } else if (command == "ps") {
       ps();
     } else if (command == "echo") {
-      print("{}\n", argument);
+      echo(words);
     } else if (command == "uptime") {
       uptime();
     } else if (command == "sleep") {
-      sleep(argument);
+      sleep(words.count == 2 ? argument : "");
     } else if (command == "crash") {
-      crash(argument);
+      if (one_argument(words, "crash SERVER")) crash(argument);
     } else if (command == "hang") {
-      hang(argument);
+      if (one_argument(words, "hang SERVER")) hang(argument);
     } else if (command == "kill") {
-      kill(argument);
-    } else if (command == "bench" && argument == "ipc") {
+      if (one_argument(words, "kill SERVER")) kill(argument);
+    } else if (command == "bench" && words.count == 2 && argument == "ipc") {
       bench();
     } else if (command == "poweroff") {
       power_off();
     } else {
       print("unknown command '{}'; {}\n", command, kCommands);
     }
+  }
+
+  // The arguments, one space between each (a quoted argument keeps its own spaces).
+  void echo(const Words& words) {
+    for (std::size_t i = 1; i < words.count; ++i) {
+      if (i > 1) out(" ");
+      out(words.word[i]);
+    }
+    out("\n");
   }
 
   void ps() {
@@ -286,8 +349,10 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
       (void)hello.call<Control::Ping>();
     auto after = timer_.call<timer::Protocol::Now>();
     if (!before.ok() || !after.ok()) return;
+    // The figure is only as real as the clock: say which one measured it.
     print("ipc round trip: {} ns (average of {} calls to hello, timed by the timer service)\n",
           (after.value() - before.value()) / kBenchCalls, kBenchCalls);
+    print("bench: measured with the {}\n", Platform::kClockMeasures);
   }
 
   Runtime& runtime_;
@@ -297,6 +362,8 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
   word target_slot_;
   char line_[kMaxLine] = {};
   std::size_t length_ = 0;
+  std::size_t overflow_ = 0;  // characters typed past kMaxLine on this line
+  char words_text_[kMaxLine] = {};
   bool sleeping_ = false;
   std::uint64_t sleep_ms_ = 0;
   std::uint64_t wake_at_ns_ = 0;

@@ -78,6 +78,8 @@ class ReadyQueues {
   Thread* highest() const { return top_ < 0 ? nullptr : queues_[top_].head(); }
   // -1 if empty. Kept up to date by enqueue and dequeue, so the IPC fast path reads one word.
   int highest_priority() const { return top_; }
+  // The queue of one priority, for debug checks (core/debug/invariants.cpp).
+  const ThreadQueue& queue(unsigned priority) const { return queues_[priority]; }
 
  private:
   void rescan_top();

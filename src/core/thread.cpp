@@ -229,7 +229,10 @@ void finalise_thread(Thread& t) {
   }
   if (k.current == &t) {
     k.current = nullptr;
-    k.action = Kernel::Action::kChooseNew;
+    // A thread this entry already woke as the switch candidate (the same revoke may have freed
+    // its endpoint first) stays the candidate: "choose anew" would forget it, runnable but in
+    // no queue. schedule() takes or queues the candidate whether or not a current thread runs.
+    if (k.action != Kernel::Action::kSwitchTo) k.action = Kernel::Action::kChooseNew;
   }
   slot_delete(t.caller_slot);
   slot_delete(t.fault_endpoint_slot);

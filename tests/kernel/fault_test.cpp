@@ -235,35 +235,35 @@ void run_case(Case c, std::size_t expected) {
 }  // namespace
 
 TEST_CASE("capability fault: delivered, resumed with kCancelled, restarted") {
-  run_case({FaultKind::kCapability, FaultKind::kCapability, kOutsideCSpace, true}, 17);
+  run_case({FaultKind::kCapability, FaultKind::kCapability, kOutsideCSpace, true}, 18);
 }
 
 TEST_CASE("invalid system call fault: delivered, resumed with kCancelled, restarted") {
-  run_case({FaultKind::kInvalidSyscall, FaultKind::kInvalidSyscall, 99, true}, 17);
+  run_case({FaultKind::kInvalidSyscall, FaultKind::kInvalidSyscall, 99, true}, 18);
 }
 
 TEST_CASE("memory access fault: delivered and restarted") {
-  run_case({FaultKind::kMemoryAccess, FaultKind::kMemoryAccess, 8, false}, 14);
+  run_case({FaultKind::kMemoryAccess, FaultKind::kMemoryAccess, 8, false}, 15);
 }
 
 TEST_CASE("arithmetic fault: delivered and restarted") {
-  run_case({FaultKind::kArithmetic, FaultKind::kArithmetic, ~word{0}, false}, 14);
+  run_case({FaultKind::kArithmetic, FaultKind::kArithmetic, ~word{0}, false}, 15);
 }
 
 TEST_CASE("illegal instruction fault: delivered and restarted") {
-  run_case({FaultKind::kIllegalInstruction, FaultKind::kIllegalInstruction, ~word{0}, false}, 14);
+  run_case({FaultKind::kIllegalInstruction, FaultKind::kIllegalInstruction, ~word{0}, false}, 15);
 }
 
 TEST_CASE("breakpoint fault: delivered and restarted") {
-  run_case({FaultKind::kBreakpoint, FaultKind::kBreakpoint, ~word{0}, false}, 14);
+  run_case({FaultKind::kBreakpoint, FaultKind::kBreakpoint, ~word{0}, false}, 15);
 }
 
 TEST_CASE("abort: abort_thread(code) and returning from the entry") {
   SECTION("abort_thread(77)") {
-    run_case({FaultKind::kAbort, FaultKind::kAbort, 77, false}, 14);
+    run_case({FaultKind::kAbort, FaultKind::kAbort, 77, false}, 15);
   }
   SECTION("return from the entry function") {
-    run_case({FaultKind(0), FaultKind::kAbort, 0, false}, 14);
+    run_case({FaultKind(0), FaultKind::kAbort, 0, false}, 15);
   }
 }
 

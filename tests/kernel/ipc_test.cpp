@@ -74,6 +74,19 @@ void echo_server(word) {
   }
 }
 
+constexpr std::size_t kMessageLengths[] = {0, 1, 4, 5, 17, 63, kMaxMessageWords};
+
+// What message_root records: per length, status, label, length and "not truncated", then one
+// observation per word (n - 1 words, and the badge in the last); then the over-long message,
+// the waiting server and "root done".
+constexpr std::size_t message_root_observations() {
+  std::size_t count = 3;
+  for (std::size_t n : kMessageLengths)
+    count += 4 + n;
+  return count;
+}
+static_assert(message_root_observations() == 185);
+
 void message_root(word info) {
   test::RootKit kit(info);
   word ep = kit.make(ObjectType::kEndpoint);
@@ -82,8 +95,7 @@ void message_root(word info) {
   (void)kit.spawn(echo_server, 0, kMaxPriority);
   yield();  // the server blocks in recv
 
-  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{4}, std::size_t{5},
-                        std::size_t{17}, std::size_t{63}, kMaxMessageWords}) {
+  for (std::size_t n : kMessageLengths) {
     std::string what = "length " + std::to_string(n) + ": ";
     Message m(MessageInfo(40, n));
     for (std::size_t i = 0; i < n; ++i)
@@ -282,7 +294,7 @@ TEST_CASE("messages of 0, 4, 5..64 words; over-long is rejected") {
   hosted::Simulation sim(hosted::SimulationConfig{.trace = true, .fastpath = fastpath});
   REQUIRE(sim.run(message_root) == hosted::RunResult::kIdle);
   INFO(sim.console());
-  test::check_observations(90);
+  test::check_observations(message_root_observations());
   std::size_t fast = 0;
   const core::Trace& trace = core::kernel().trace;
   for (std::size_t i = 0; i < trace.recorded(); ++i) {

@@ -182,7 +182,7 @@ TEST_CASE("an interrupt is delivered through a notification; the line stays mask
   hosted::Simulation sim;
   sim.raise_irq(5, 1'000'000);
   sim.raise_irq(5, 1'000'500);
-  run_root(irq_root, 8, sim);
+  run_root(irq_root, 9, sim);
   CHECK(sim.now_ns() >= 1'000'000);
 }
 

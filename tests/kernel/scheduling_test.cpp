@@ -250,5 +250,5 @@ TEST_CASE("a receiver without an IPC buffer gets the registers and kTruncated") 
 }
 
 TEST_CASE("a thread suspends, restarts and deletes itself") {
-  run(self_root, 9, [] {});
+  run(self_root, 10, [] {});
 }

@@ -663,11 +663,11 @@ TEST_CASE("signal, wait and poll: success and every error") {
 }
 
 TEST_CASE("untyped retype: success and every error") {
-  run_root(retype_root, 26);
+  run_root(retype_root, 27);
 }
 
 TEST_CASE("cnode copy, mint, move, delete, revoke, save_reply: success and every error") {
-  run_root(cnode_root, 36);
+  run_root(cnode_root, 37);
 }
 
 TEST_CASE("thread invocations: success and every error") {

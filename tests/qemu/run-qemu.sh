@@ -2,14 +2,16 @@
 # Boots a ukernel bare-metal image in QEMU and checks how it ended; one runner for every
 # architecture.
 #
-#   tests/qemu/run-qemu.sh ARCH [--status N] [--cpu MODEL] [--qemu-arg ARG]... TIMEOUT IMAGE
-#                          [EXPECTED-LINE]...
+#   tests/qemu/run-qemu.sh ARCH [--status N] [--cpu MODEL] [--qemu-arg ARG]... [--printed LINE]...
+#                          TIMEOUT IMAGE [EXPECTED-LINE]...
 #
 # ARCH is x86_64 (-machine q35; the image leaves QEMU through isa-debug-exit) or aarch64
 # (-machine virt, cortex-a57 unless --cpu says otherwise; the image leaves QEMU through
 # semihosting SYS_EXIT). Passes when QEMU's exit status is N (default 33: the image exited with
-# ExitCode::kSuccess) and every EXPECTED-LINE occurs as a substring of some line of serial
-# output. Fails on anything else: status 0 (never success: a triple fault, a reset or a power-off
+# ExitCode::kSuccess) and the EXPECTED-LINEs occur in the serial output in their order, each
+# as a substring of a line after the previous one's. Each --printed LINE (what the image prints on
+# every boot whether anything works or not: a banner, "fast path on") must occur somewhere too,
+# but is not counted as a check in the PASS line. Fails on anything else: status 0 (never success: a triple fault, a reset or a power-off
 # under -no-reboot), 35 (the scenario reported a failure), 65 (kernel panic), 124/137 (TIMEOUT
 # seconds passed), a missing image. --cpu MODEL picks QEMU's CPU (e.g. max). The serial log is
 # printed on failure and kept in $QEMU_LOG_DIR (default: the image's directory) as
@@ -19,7 +21,7 @@
 # executes the same instructions every time.
 set -uo pipefail
 
-usage="usage: $0 x86_64|aarch64 [--status N] [--cpu MODEL] [--qemu-arg ARG]... TIMEOUT IMAGE [EXPECTED-LINE]..."
+usage="usage: $0 x86_64|aarch64 [--status N] [--cpu MODEL] [--qemu-arg ARG]... [--printed LINE]... TIMEOUT IMAGE [EXPECTED-LINE]..."
 arch=${1:-}
 shift || true
 case $arch in
@@ -43,11 +45,13 @@ esac
 expected_status=33
 cpu=$default_cpu
 extra=()
+printed=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --status) expected_status=$2; shift 2 ;;
     --cpu) cpu=$2; shift 2 ;;
     --qemu-arg) extra+=("$2"); shift 2 ;;
+    --printed) printed+=("$2"); shift 2 ;;
     *) break ;;
   esac
 done
@@ -91,12 +95,23 @@ case $status in
   65) echo "FAIL: kernel panic (status 65)"; failed=1 ;;
   *) echo "FAIL: QEMU exit status $status, expected $expected_status"; failed=1 ;;
 esac
-for line in "$@"; do
+for line in "${printed[@]}"; do
   if ! grep -qF -- "$line" "$log"; then
-    echo "FAIL: expected output missing: $line"
+    echo "FAIL: a line every boot prints is missing: $line"
     failed=1
   fi
 done
+# The expected lines in order: each must be in a line after the one that matched the previous.
+if [ $# -gt 0 ]; then
+  missing=$(printf '%s\n' "$@" | awk '
+    NR == FNR { want[n++] = $0; next }
+    at < n && index($0, want[at]) > 0 { at++ }
+    END { if (at < n) print want[at] }' - "$log")
+  if [ -n "$missing" ]; then
+    echo "FAIL: expected output missing (or out of order): $missing"
+    failed=1
+  fi
+fi
 
 if [ $failed -ne 0 ]; then
   echo "---- serial output of $image ($log) ----"
@@ -104,5 +119,6 @@ if [ $failed -ne 0 ]; then
   echo "----"
   exit 1
 fi
-echo "PASS: $(basename "$image") exited with status $status; ${#} expected lines found"
+echo "PASS: $(basename "$image") exited with status $status; ${#} checks found in order" \
+  "(and ${#printed[@]} lines every boot prints)"
 exit 0

@@ -1,6 +1,7 @@
-// The hosted console UART and timer: input becomes readable at its virtual time and raises the
-// console's line; a programmed deadline raises the timer's line then, and a new one replaces
-// it; the transcript keeps the kernel console's lines in order with the UART's output.
+// The hosted console UART and timer: input becomes readable at its virtual time, paced one byte
+// per 86,806 ns like a 115200-baud line, and each byte raises the console's line; a programmed
+// deadline raises the timer's line then, and a new one replaces it; the transcript keeps the kernel
+// console's lines in order with the UART's output.
 #include <catch2/catch.hpp>
 
 #include "support/root_kit.hpp"
@@ -17,6 +18,8 @@ struct Observed {
   word status_before = 0;
   word status_after = 0;
   std::string read;
+  std::string read_first;  // what the first interrupt found
+  std::uint64_t second_byte_at = 0;
   word closed_status = 0;
   std::uint64_t input_woke_at = 0;
   std::uint64_t timer_woke_at = 0;
@@ -46,6 +49,12 @@ void root(word info) {
   g.status_after = console(ConsoleRegister::kStatus);
   while ((console(ConsoleRegister::kStatus) & hosted::kInputReady) != 0)
     g.read += char(console(ConsoleRegister::kData));
+  g.read_first = g.read;
+  (void)irq_ack(uart_irq);
+  (void)wait(notification);  // the second byte, one byte time later
+  g.second_byte_at = hosted::device_read(Device::kTimer, word(TimerRegister::kNow));
+  while ((console(ConsoleRegister::kStatus) & hosted::kInputReady) != 0)
+    g.read += char(console(ConsoleRegister::kData));
   (void)irq_ack(uart_irq);
   (void)debug_write("kernel line\n");
   for (char c : std::string_view("uart line\n"))
@@ -72,7 +81,10 @@ TEST_CASE("the hosted UART and timer raise their lines at virtual times") {
   CHECK(g.status_before == 0);
   CHECK(g.input_woke_at >= 5'000'000);
   CHECK(g.status_after == hosted::kInputReady);
+  CHECK(g.read_first == "a");  // paced: "b" is still on the wire
   CHECK(g.read == "ab");
+  CHECK(g.second_byte_at >= g.input_woke_at + 86'806);
+  CHECK(g.second_byte_at < g.input_woke_at + 2 * 86'806);
   CHECK(g.timer_woke_at >= g.input_woke_at + 2'000'000);  // the second deadline replaced the first
   CHECK(g.closed_status == hosted::kInputClosed);
   // (then the kernel's line about the root task returning)

@@ -10,6 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -85,7 +86,8 @@ std::string run_script(const RunOptions& options, const std::vector<std::string>
     std::uint64_t at = kBootNs;
     for (const std::string& line : lines) {
       ukernel::hosted::console_input(line + "\n", at);
-      at += line_gap_ns;
+      // The next line follows this one's last byte (a long line takes a while to type).
+      at = std::max(at, ukernel::hosted::console_input_done_ns()) + line_gap_ns;
     }
     ukernel::hosted::console_close_input(at);
     sim.run(root, at);
@@ -135,7 +137,8 @@ int run_interactive(const RunOptions& options) {
           if (n <= 0 || end_of_input != std::string_view::npos) {
             open = false;
             ukernel::hosted::console_close_input(sim.now_ns());
-            stop_at = limit + kStopAfterInputNs;  // let the last command finish
+            // Let the last command finish, after the last byte has arrived.
+            stop_at = std::max(limit, ukernel::hosted::console_input_done_ns()) + kStopAfterInputNs;
           }
         }
       }

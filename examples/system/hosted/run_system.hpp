@@ -15,8 +15,9 @@ struct RunOptions {
   bool echo = false;            // copy the transcript to stdout as it is written
 };
 
-// Runs the system with `lines` typed at the console, one every `line_gap_ns` of virtual time
-// once the system is up, and powers off `line_gap_ns` after the last. Returns the transcript.
+// Runs the system with `lines` typed at the console once the system is up, each `line_gap_ns`
+// of virtual time after the previous one was typed (the console's input is paced like a serial
+// line), and powers off `line_gap_ns` after the last. Returns the transcript.
 std::string run_script(const RunOptions& options, const std::vector<std::string>& lines,
                        std::uint64_t line_gap_ns = 300'000'000);
 

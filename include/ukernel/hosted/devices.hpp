@@ -98,9 +98,13 @@ void device_write(Device device, word reg, word value);
 // --- the host's side --------------------------------------------------------------------------
 // Forgets all device state (input, output, deadline); call before each Simulation.
 void reset_devices();
-// Queues console input that becomes readable at virtual time `at_ns` (raising the line then).
+// Queues console input that starts to arrive at virtual time `at_ns`, or when the input queued
+// before it has arrived, if later: paced like a 115200-baud serial line, one byte about every
+// 87 us, each raising the line.
 void console_input(std::string_view bytes, std::uint64_t at_ns);
-// No input after `at_ns`.
+// When the last byte queued so far arrives (0 if none was queued).
+std::uint64_t console_input_done_ns();
+// No input after `at_ns` (or after the last queued byte, if later).
 void console_close_input(std::uint64_t at_ns);
 // Everything the console printed, merged in order with the kernel console's debug lines.
 const std::string& console_transcript();

@@ -3,8 +3,14 @@
 // Both raise their interrupt lines through the simulation's event queue (the same queue
 // Simulation::raise_irq feeds), so pending input or a programmed deadline is an event the idle
 // path jumps to: a run never ends while either is still to come.
+//
+// Console input is paced like a serial line at 115200 baud: queued text goes out one byte every
+// kInputByteNs, each byte raising the line when it arrives, and text queued while earlier text is
+// still on the wire follows it. A driver therefore sees input at a rate it can keep up with, as on
+// hardware, instead of a whole paste at once (which overflowed the console's input ring).
 #include "ukernel/hosted/devices.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 
@@ -14,14 +20,18 @@ namespace ukernel::hosted {
 
 namespace {
 
+// 115200 baud, 10 bits a byte (start, 8 data, stop).
+constexpr std::uint64_t kInputByteNs = 86'806;
+
 struct Input {
-  std::uint64_t at_ns;
+  std::uint64_t at_ns;  // when bytes[0] arrives; byte i at at_ns + i * kInputByteNs
   std::string bytes;
 };
 
 struct Devices {
-  std::deque<Input> input;       // in time order
-  std::size_t input_offset = 0;  // bytes of input.front() already read
+  std::deque<Input> input;         // in time order
+  std::size_t input_offset = 0;    // bytes of input.front() already read
+  std::uint64_t wire_free_ns = 0;  // when the last queued byte has arrived
   std::uint64_t closed_at_ns = ~std::uint64_t{0};
   std::string transcript;
   std::size_t kernel_console_seen = 0;
@@ -55,7 +65,9 @@ void merge_kernel_console() {
 }
 
 bool input_ready(std::uint64_t now) {
-  return !g_devices.input.empty() && g_devices.input.front().at_ns <= now;
+  if (g_devices.input.empty()) return false;
+  const Input& front = g_devices.input.front();
+  return front.at_ns + g_devices.input_offset * kInputByteNs <= now;
 }
 
 word console_read(ConsoleRegister reg) {
@@ -118,15 +130,20 @@ void reset_devices() {
 
 void console_input(std::string_view bytes, std::uint64_t at_ns) {
   if (bytes.empty()) return;
-  std::uint64_t now = arch::hosted().now_ns;
-  if (at_ns < now) at_ns = now;
-  g_devices.input.push_back(Input{at_ns, std::string(bytes)});
-  raise_at(kConsoleIrqLine, at_ns);
+  std::uint64_t start = std::max({at_ns, arch::hosted().now_ns, g_devices.wire_free_ns});
+  g_devices.input.push_back(Input{start, std::string(bytes)});
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    raise_at(kConsoleIrqLine, start + i * kInputByteNs);
+  g_devices.wire_free_ns = start + bytes.size() * kInputByteNs;
+}
+
+std::uint64_t console_input_done_ns() {
+  return g_devices.wire_free_ns;
 }
 
 void console_close_input(std::uint64_t at_ns) {
-  g_devices.closed_at_ns = at_ns;
-  raise_at(kConsoleIrqLine, at_ns);
+  g_devices.closed_at_ns = std::max(at_ns, g_devices.wire_free_ns);
+  raise_at(kConsoleIrqLine, g_devices.closed_at_ns);
 }
 
 const std::string& console_transcript() {
