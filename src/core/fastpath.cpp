@@ -2,9 +2,9 @@
 //
 // A straight line of cheap checks; if any fails, nothing has changed and the general path in
 // syscall.cpp handles the call with the same semantics. When all pass, the message words are
-// copied register to register, the partner becomes current, and no scheduler pass runs (the
-// partner's priority is at least that of every ready thread). The tests run every IPC case with
-// the fast path on and off (Kernel::fastpath_enabled).
+// copied register to register (words past the registers buffer to buffer), the partner becomes
+// current, and no scheduler pass runs (the partner's priority is at least that of every ready
+// thread). The tests run every IPC case with the fast path on and off (Kernel::fastpath_enabled).
 #include "core/fastpath.hpp"
 
 #include "core/cnode.hpp"
@@ -27,13 +27,28 @@ Endpoint* endpoint_with(Thread& t, word address, Rights right, const Cap*& cap) 
   return slot->cap.as<Endpoint>();
 }
 
-// The loop has a constant bound so that it unrolls into register moves (with the length as the
-// bound, the compiler makes it a call to memmove).
+// Whether a message of `length` words fits both threads without truncation: the registers
+// always, the words past them only when both have an IPC buffer (otherwise the general path
+// rejects or truncates it, as the slow path's validate_message and message_capacity say).
+inline bool fits(const Thread& from, const Thread& to, std::size_t length) {
+  return length <= kMessageRegisters ||
+         (length <= kMaxMessageWords && from.buffer() != nullptr && to.buffer() != nullptr);
+}
+
+// The register loop has a constant bound so that it unrolls into register moves (with the
+// length as the bound, the compiler makes it a call to memmove). Words past the registers go
+// from buffer to buffer in a straight loop.
 inline void copy_registers(Thread& from, Thread& to, MessageInfo info, word badge) {
   std::size_t length = info.length();
   for (std::size_t i = 0; i < kMessageRegisters; ++i) {
     auto r = SysReg(unsigned(SysReg::kMr0) + i);
     if (i < length) to.context.set(r, from.context.get(r));
+  }
+  if (length > kMessageRegisters) [[unlikely]] {
+    const word* in = from.buffer()->msg;
+    word* out = to.buffer()->msg;
+    for (std::size_t i = kMessageRegisters; i < length; ++i)
+      out[i] = in[i];
   }
   to.context.set(SysReg::kStatus, word(Error::kOk));
   to.context.set(SysReg::kInfo, MessageInfo(info.label(), info.length()).raw());
@@ -42,13 +57,13 @@ inline void copy_registers(Thread& from, Thread& to, MessageInfo info, word badg
 
 bool fast_call(Thread& t) {
   MessageInfo info = get_info(t);
-  if (info.length() > kMessageRegisters || info.caps() != 0) return false;
+  if (info.caps() != 0) return false;
   const Cap* cap = nullptr;
   Endpoint* ep = endpoint_with(t, t.context.get(SysReg::kCap), Rights::kWrite, cap);
   if (ep == nullptr) return false;
   Thread* server = ep->receivers.head();
   if (server == nullptr || server->priority < t.priority || !server->caller_slot.empty() ||
-      server->address_space() == nullptr)
+      server->address_space() == nullptr || !fits(t, *server, info.length()))
     return false;
 
   Kernel& k = kernel();
@@ -69,11 +84,13 @@ bool fast_call(Thread& t) {
 
 bool fast_reply_recv(Thread& t) {
   MessageInfo info = get_info(t);
-  if (info.length() > kMessageRegisters || info.caps() != 0) return false;
+  if (info.caps() != 0) return false;
   Slot& reply = t.caller_slot;
   if (reply.cap.type != ObjectType::kReply) return false;
   Thread& caller = *reply.cap.as<Thread>();
-  if (caller.pending_fault != FaultKind(0) || caller.address_space() == nullptr) return false;
+  if (caller.pending_fault != FaultKind(0) || caller.address_space() == nullptr ||
+      !fits(t, caller, info.length()))
+    return false;
   const Cap* cap = nullptr;
   Endpoint* ep = endpoint_with(t, t.context.get(SysReg::kCap), Rights::kRead, cap);
   if (ep == nullptr || !ep->senders.empty()) return false;

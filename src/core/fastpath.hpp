@@ -1,5 +1,6 @@
 // The IPC fast path: kCall and kReplyRecv between two threads when the message fits in
-// registers and the partner is waiting and should run next.
+// registers (or, past them, both threads have IPC buffers) and the partner is waiting and
+// should run next.
 #pragma once
 
 #include "core/thread.hpp"

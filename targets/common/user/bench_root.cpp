@@ -15,8 +15,11 @@
 namespace ukernel {
 namespace {
 
-constexpr word kServerEndpoint = 1;  // in the server's CNode
+constexpr word kServerEndpoint = 1;      // in the server's CNode
+constexpr word kServerNotification = 2;  // in the server's CNode
 constexpr word kServerPriority = 255;
+// Below the servers, so that a signal to the waiter switches to it at once.
+constexpr word kRootPriority = 254;
 constexpr word kServerStackTop = arch::kRootStackTop;
 constexpr unsigned kRounds = 64;
 constexpr unsigned kBatches = 40;
@@ -29,6 +32,13 @@ void server_main(word) {
   Message m = recv(kServerEndpoint);
   for (;;)
     m = reply_recv(kServerEndpoint, m);
+}
+
+// Waits on the notification the root task signals; each signal wakes it (it has the higher
+// priority), and its next wait hands the CPU back.
+void waiter_main(word) {
+  for (;;)
+    (void)wait(kServerNotification);
 }
 
 // Counter ticks for a loop of 2 * iterations instructions (plus a constant).
@@ -80,12 +90,20 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
   word notification = root.make(ObjectType::kNotification);
   word space = root.make_code_space();
   word cnode = root.make(ObjectType::kCNode, 2);
+  word signaller = notification ? root.mint(notification, Rights::kWrite, 1) : 0;
   word ipc = space ? root.map_fresh_frame(space, arch::kUserIpcBuffer) : 0;
-  if (endpoint == 0 || notification == 0 || space == 0 || cnode == 0 || ipc == 0 ||
-      root.map_fresh_frame(space, kServerStackTop - user::kPage) == 0 ||
+  constexpr word kWaiterStackTop = kServerStackTop - 0x100000;
+  if (endpoint == 0 || notification == 0 || signaller == 0 || space == 0 || cnode == 0 ||
+      ipc == 0 || root.map_fresh_frame(space, kServerStackTop - user::kPage) == 0 ||
+      root.map_fresh_frame(space, kWaiterStackTop - user::kPage) == 0 ||
       cnode_copy(cnode, kServerEndpoint, kRootCNodeSlot, endpoint, Rights::kRead) != Error::kOk ||
+      cnode_copy(cnode, kServerNotification, kRootCNodeSlot, notification, Rights::kRead) !=
+          Error::kOk ||
       root.start_thread(server_main, 0, cnode, space, ipc, 0, kServerPriority, kServerStackTop) ==
-          0) {
+          0 ||
+      root.start_thread(waiter_main, 0, cnode, space, 0, 0, kServerPriority, kWaiterStackTop) ==
+          0 ||
+      thread_set_priority(kRootThreadSlot, kRootPriority) != Error::kOk) {
     (void)debug_write("bench: set-up failed\n");
     return 1;
   }
@@ -118,6 +136,8 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
       },
       ok);
   word syscall_ticks = measure([&] { return poll(notification).ok(); }, ok);
+  // A signal that wakes a waiting thread of higher priority, and its wait that hands back.
+  word signal_ticks = measure([&] { return signal(signaller) == Error::kOk; }, ok);
   if (!ok) {
     (void)debug_write("bench: a call failed\n");
     return 1;
@@ -126,5 +146,6 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
   report("ipc_roundtrip_empty_insns", empty_ticks, ratio);
   report("syscall_roundtrip_insns", syscall_ticks, ratio);
   report("ipc_roundtrip_10w_insns", ipc10_ticks, ratio);
+  report("notification_signal_wait_insns", signal_ticks, ratio);
   return 0;
 }

@@ -88,6 +88,16 @@ struct alignas(16) Context {
   }
 
  private:
+  // Constant tables of member pointers (offsets), not arrays of addresses built on each call:
+  // a variable index is one table load, so the register copy of a long message stays a loop of
+  // loads and stores.
+  static constexpr word Context::*kMessage[kMessageRegisters] = {
+      &Context::r8, &Context::r9, &Context::r10, &Context::r12, &Context::r13, &Context::r14};
+  static constexpr word Context::*kGeneral[kRegisterCount] = {
+      &Context::rax, &Context::rcx, &Context::rdx, &Context::rbx, &Context::rsp, &Context::rbp,
+      &Context::rsi, &Context::rdi, &Context::r8,  &Context::r9,  &Context::r10, &Context::r11,
+      &Context::r12, &Context::r13, &Context::r14, &Context::r15};
+
   const word* slot(SysReg r) const { return const_cast<Context*>(this)->slot(r); }
   word* slot(SysReg r) {
     switch (r) {
@@ -102,16 +112,11 @@ struct alignas(16) Context {
       default:
         break;
     }
-    word* const message[kMessageRegisters] = {&r8, &r9, &r10, &r12, &r13, &r14};
     auto index = static_cast<std::size_t>(r) - static_cast<std::size_t>(SysReg::kMr0);
-    return message[index < kMessageRegisters ? index : 0];
+    return &(this->*kMessage[index < kMessageRegisters ? index : 0]);
   }
   const word* general(std::size_t i) const { return const_cast<Context*>(this)->general(i); }
-  word* general(std::size_t i) {
-    word* const order[kRegisterCount] = {&rax, &rcx, &rdx, &rbx, &rsp, &rbp, &rsi, &rdi,
-                                         &r8,  &r9,  &r10, &r11, &r12, &r13, &r14, &r15};
-    return order[i];
-  }
+  word* general(std::size_t i) { return &(this->*kGeneral[i]); }
 };
 
 static_assert(offsetof(Context, r15) == UK_CTX_R15);
