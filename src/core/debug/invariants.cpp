@@ -201,7 +201,10 @@ class Checker {
     Kernel& k = kernel();
     for (unsigned p = 0; p < kPriorityLevels; ++p) {
       note_queue(k.ready.queue(p), ThreadState::kRunning, nullptr, "ready queue");
-      for (const Thread* t = k.ready.queue(p).head(); t != nullptr; t = t->queue_next) {
+      // Bounded as note_queue is: a cycle is reported there and must not hang this walk.
+      std::size_t steps = 0;
+      for (const Thread* t = k.ready.queue(p).head(); t != nullptr && steps < objects_.size();
+           t = t->queue_next, ++steps) {
         if (t->priority != p) fail("ready queue: a thread in another priority's queue");
         if (!t->in_ready_queue) fail("ready queue: in_ready_queue is false");
       }

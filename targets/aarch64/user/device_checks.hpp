@@ -55,7 +55,7 @@ inline constexpr DeviceProbe kRtcProbe = {
     "PL031 RTC",
     kRtcBase,
     "BootInfo lists a device untyped covering the PL031 RTC (0x09010000), after the RAM ones",
-    "retype a 4 KiB frame from it; FramePhysicalAddress refuses it (not a DMA frame)",
+    "retype a 4 KiB frame from it: FramePhysicalAddress refuses it (not a DMA frame)",
     "map it, read the PrimeCell IDs: part 0x031, designer ARM, cell 0xb105f00d",
     pl031_identify,
 };

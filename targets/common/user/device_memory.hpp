@@ -108,7 +108,7 @@ inline void device_memory_checks(const Scenario& s, const DeviceProbe& probe) {
   dma_ok = dma_ok && dma_where.ok() && message_word(dma_where, 1) == 0x2000 &&
            dma_paddr % 0x2000 == 0 && in_ram;
   report(dma_ok,
-         "an 8 KiB DMA frame from RAM tells its address (aligned, in RAM); device "
+         "an 8 KiB DMA frame from RAM tells its address (aligned, in RAM), device "
          "untyped makes none: kInvalidArgument");
   constexpr word kDmaMapping = kDeviceMapping + 0x4000;
   bool uncached_ok = dma_ok && map_frame(kRootAddressSpaceSlot, dma, kDmaMapping,

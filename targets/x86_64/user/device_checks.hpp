@@ -35,7 +35,7 @@ inline constexpr DeviceProbe kHpetProbe = {
     "HPET",
     kHpetBase,
     "BootInfo lists a device untyped covering the HPET (0xfed00000), after the RAM ones",
-    "retype a 4 KiB frame from it; FramePhysicalAddress refuses it (not a DMA frame)",
+    "retype a 4 KiB frame from it: FramePhysicalAddress refuses it (not a DMA frame)",
     "map it, read the HPET capabilities: vendor 0x8086, revision non-zero",
     hpet_identify,
 };
