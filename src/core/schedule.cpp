@@ -84,6 +84,10 @@ void wake(Thread& t) {
   Kernel& k = kernel();
   t.state = ThreadState::kRunning;
   k.trace.record(TraceKind::kWake, id_of(k.current), t.id);
+  // The current thread stopped and was woken again within one entry (a thread that restarts
+  // itself): it stays current and in no queue; schedule() settles whether it keeps the CPU, and
+  // queues it if not. Queueing it here too would put it in the ready queue twice.
+  if (&t == k.current) return;
   // A thread woken while the current one blocks (the partner of a call or a reply) becomes
   // the candidate for a direct switch; schedule() takes it if nothing ready outranks it.
   if (k.action != Kernel::Action::kSwitchTo) {

@@ -2,6 +2,7 @@
 // after every input: it passes on a real system with blocked threads and derived capabilities,
 // and names what is broken when the kernel's state is corrupted on purpose.
 #include <catch2/catch.hpp>
+#include <string>
 
 #include "core/debug/invariants.hpp"
 #include "core/endpoint.hpp"
@@ -122,6 +123,66 @@ TEST_CASE("a thread woken by a revoke that also destroys the current thread stil
   CHECK_FALSE(g_revoke.revoker_survived);
   CHECK(g_revoke.sender_resumed);
   CHECK(g_revoke.sender_status != Error::kOk);  // its endpoint is gone
+  core::debug::InvariantReport report = core::debug::check_invariants(*g_root);
+  INFO(report.failure);
+  CHECK(report.ok());
+}
+
+// Regression (found by the system-call fuzzer): a server restarts its own thread while it holds
+// a caller's reply capability. Deleting that capability wakes the caller (kCancelled), which
+// becomes the switch candidate; waking the restarted server, still the current thread, then
+// queued it as well, and schedule() queued it a second time when it switched to the caller: the
+// server sat in the ready queue twice.
+namespace {
+
+struct SelfRestart {
+  word endpoint = 0;
+  word server_thread = 0;
+  int restarted_runs = 0;
+  bool client_resumed = false;
+  Error client_status = Error::kOk;
+  std::string invariants_when_resumed = "not checked";
+} g_self;
+
+void restarted_server(word) {
+  ++g_self.restarted_runs;
+}
+
+void restarting_server(word) {
+  Message request = recv(g_self.endpoint);
+  if (!request.ok()) return;
+  // Restarts itself with the caller's reply capability still held.
+  (void)thread_restart(g_self.server_thread, hosted::entry_address(restarted_server), 0, 0);
+}
+
+void waiting_client(word) {
+  Message m = call(g_self.endpoint, Message(MessageInfo(1, 0)));
+  g_self.client_status = m.status;
+  g_self.client_resumed = true;
+  // Right after the entry that restarted the server: the server is ready, queued once.
+  core::debug::InvariantReport report = core::debug::check_invariants(*g_root);
+  g_self.invariants_when_resumed = report.ok() ? "ok" : report.failure;
+}
+
+void self_restart_root(word info) {
+  test::RootKit kit(info);
+  g_root = core::current()->cspace();
+  g_self.endpoint = kit.make(ObjectType::kEndpoint);
+  g_self.server_thread = kit.spawn(restarting_server, 0, 100);
+  (void)kit.spawn(waiting_client, 0, 200);
+}
+
+}  // namespace
+
+TEST_CASE("a server that restarts itself while holding a reply is queued once") {
+  g_self = SelfRestart{};
+  hosted::Simulation sim;
+  REQUIRE(sim.run(self_restart_root) == hosted::RunResult::kIdle);
+  INFO(sim.console());
+  CHECK(g_self.client_resumed);
+  CHECK(g_self.client_status == Error::kCancelled);
+  CHECK(g_self.restarted_runs == 1);
+  CHECK(g_self.invariants_when_resumed == "ok");
   core::debug::InvariantReport report = core::debug::check_invariants(*g_root);
   INFO(report.failure);
   CHECK(report.ok());
