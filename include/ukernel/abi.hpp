@@ -211,6 +211,9 @@ enum class Invocation : word {
   kIrqHandlerSetNotification = 61,  // (notification): its badge is signalled on each interrupt
   kIrqHandlerAck = 62,              // re-enables the line after an interrupt was handled
   kIrqHandlerClear = 63,
+  // -> (address, data): the message a device writes to raise this line as a message-signalled
+  // interrupt (PCI MSI/MSI-X). A line the back-end cannot signal by message: kIllegalOperation.
+  kIrqHandlerMsiMessage = 64,
   // IoPorts (a back-end without I/O ports returns kIllegalOperation). The capability covers the
   // ports [first, first + count); an access must lie inside it, width included.
   kIoPortsRead = 70,   // (port, width_bytes 1|2|4) -> (value); needs kRead

@@ -138,6 +138,12 @@ class IrqHandler : public Capability {
   [[nodiscard]] Error clear() const {
     return invoke(address(), Invocation::kIrqHandlerClear).status;
   }
+  // .words[0] = the address and .words[1] = the data a device writes to raise this line by
+  // message (program them into its MSI or MSI-X table entry). A line the back-end cannot
+  // signal by message: kIllegalOperation.
+  [[nodiscard]] Message msi_message() const {
+    return invoke(address(), Invocation::kIrqHandlerMsiMessage);
+  }
 };
 
 class IrqControl : public Capability {

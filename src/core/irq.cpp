@@ -59,6 +59,15 @@ Error invoke_irq_handler(const Cap& cap, word label, Thread& caller) {
       Machine::irq_mask(line);
       slot_delete(irq.notification);
       break;
+    case Invocation::kIrqHandlerMsiMessage: {
+      word address = 0;
+      word data = 0;
+      if (!Machine::msi_message(line, address, data)) return Error::kIllegalOperation;
+      set_mr(caller, 0, address);
+      set_mr(caller, 1, data);
+      set_invocation_reply(caller, Error::kOk, 2);
+      return Error::kOk;
+    }
     default:
       return Error::kInvalidLabel;
   }

@@ -7,6 +7,7 @@
 #include "core/kernel.hpp"
 #include "support/root_kit.hpp"
 #include "ukernel/caps.hpp"
+#include "ukernel/hosted/devices.hpp"
 #include "ukernel/hosted/simulation.hpp"
 #include "ukernel/syscall.hpp"
 
@@ -581,6 +582,16 @@ void irq_root(word info) {
   expect("irq get: claimed", irq_control_get(kIrqControlSlot, 3, kRoot, handler2), Error::kBusy);
   expect("handler: bad label", invoke(handler, Invocation(99)).status, Error::kInvalidLabel);
   expect("ack: no notification", irq_ack(handler), Error::kIllegalOperation);
+  // Hosted: every line is raised by a write of its number to the bus's MSI doorbell.
+  Message msi = invoke(handler, Invocation::kIrqHandlerMsiMessage);
+  expect("msi message: ok", msi.status, Error::kOk);
+  expect("msi message: the doorbell", msi.words[0], hosted::kMsiAddress);
+  expect("msi message: the line", msi.words[1], 3);
+  word read_only_handler = kit.mint(handler, Rights::kRead, 0);
+  expect("msi message: read-only handler",
+         invoke(read_only_handler, Invocation::kIrqHandlerMsiMessage).status,
+         Error::kInsufficientRights);
+  expect("delete the read-only handler", cnode_delete(kRoot, read_only_handler), Error::kOk);
   expect("set: too few args", invoke(handler, Invocation::kIrqHandlerSetNotification).status,
          Error::kInvalidArgument);
   expect("set: empty", irq_set_notification(handler, empty), Error::kInvalidCapability);
@@ -683,7 +694,7 @@ TEST_CASE("frame attributes and DMA frames: success and every error") {
 }
 
 TEST_CASE("irq control and handler invocations: success and every error") {
-  run_root(irq_root, 28);
+  run_root(irq_root, 33);
 }
 
 TEST_CASE("io ports: the hosted root task has none; the labels on other objects") {

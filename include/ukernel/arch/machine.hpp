@@ -89,8 +89,8 @@ concept DeviceMemory = std::same_as<decltype(M::kHasDeviceMemory), const bool> &
     (!M::kHasDeviceMemory || DevicePageTable<typename M::PageTable>);
 
 template <class M>
-concept Backend = requires(std::string_view text, word paddr, unsigned line,
-                           typename M::PageTable& pt, std::uint64_t ns) {
+concept Backend = requires(std::string_view text, word paddr, unsigned line, word& address,
+                           word& data, typename M::PageTable& pt, std::uint64_t ns) {
   requires UserContext<typename M::Context>;
   requires PageTable<typename M::PageTable>;
   requires IoPortAccess<M>;
@@ -108,6 +108,9 @@ concept Backend = requires(std::string_view text, word paddr, unsigned line,
   // Interrupt control for device lines; the timer is separate.
   { M::irq_mask(line) } -> std::same_as<void>;
   { M::irq_unmask(line) } -> std::same_as<void>;
+  // The MSI message (address, data) that raises `line`; false if the line cannot be raised by
+  // message on this machine.
+  { M::msi_message(line, address, data) } -> std::same_as<bool>;
   // Timer: monotonic time, and a one-shot interrupt at an absolute time (0 disarms).
   { M::now_ns() } -> std::same_as<std::uint64_t>;
   { M::timer_arm(ns) } -> std::same_as<void>;

@@ -36,6 +36,8 @@ struct Machine {
   static void* kernel_pointer(word paddr) { return aarch64::physical_to_virtual(paddr); }
   static void irq_mask(unsigned line) { aarch64::irq_mask(line); }
   static void irq_unmask(unsigned line) { aarch64::irq_unmask(line); }
+  // No line is raised by message yet (issue 9: MSI lines).
+  static bool msi_message(unsigned, word&, word&) { return false; }
   static std::uint64_t now_ns() { return aarch64::now_ns(); }
   static void timer_arm(std::uint64_t deadline_ns) { aarch64::timer_arm_ns(deadline_ns); }
   static void console_write(std::string_view text) { aarch64::console_write(text); }

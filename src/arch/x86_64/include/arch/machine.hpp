@@ -38,6 +38,8 @@ struct Machine {
   static void* kernel_pointer(word paddr) { return x86::physical_to_virtual(paddr); }
   static void irq_mask(unsigned line) { x86::irq_mask(line); }
   static void irq_unmask(unsigned line) { x86::irq_unmask(line); }
+  // No line is raised by message yet (issue 9: MSI lines).
+  static bool msi_message(unsigned, word&, word&) { return false; }
   static std::uint64_t now_ns() { return x86::now_ns(); }
   static void timer_arm(std::uint64_t deadline_ns) { x86::timer_arm_ns(deadline_ns); }
   static void console_write(std::string_view text) { x86::console_write(text); }
