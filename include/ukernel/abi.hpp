@@ -307,6 +307,24 @@ struct BootInfo {
   // is ukernel/boot_modules.hpp.
   word modules_vaddr;
   word modules_size;
+  // The PCI Express host bridge, for the root task's PCI server (ecam_size 0: none). Its ECAM
+  // window and its memory windows are also device untyped entries, so the root task can grant
+  // them; these fields say which entries they are and what the bridge does.
+  struct PciHost {
+    word ecam_paddr;  // configuration space, 1 MiB per bus from bus_first
+    word ecam_size;
+    word bus_first;
+    word bus_last;
+    // Where memory BARs lie: ranges the bridge forwards to PCI, CPU address = bus address.
+    word mmio_paddr;  // below 4 GiB (32-bit BARs)
+    word mmio_size;
+    word mmio64_paddr;  // above 4 GiB (64-bit BARs); size 0: none
+    word mmio64_size;
+    // 1: firmware assigned the BARs before boot (x86-64 q35): the PCI server keeps them and
+    // checks that they lie in the windows. 0 (AArch64 virt, hosted): it assigns them.
+    word firmware_assigned;
+  };
+  PciHost pci;
   Untyped untyped[kMaxBootUntyped];
 };
 

@@ -187,6 +187,7 @@ bool boot(const BootConfig& config) {
   info.page_size = page;
   info.modules_vaddr = config.modules_vaddr;
   info.modules_size = config.modules_size;
+  info.pci = config.pci;
   bool fits = add_untyped(alloc.next(), first.paddr + first.size, root, info);
   for (std::size_t i = 1; i < config.region_count && fits; ++i) {
     fits = add_untyped(config.regions[i].paddr, config.regions[i].paddr + config.regions[i].size,

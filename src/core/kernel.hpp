@@ -180,6 +180,8 @@ struct BootConfig {
   // Where the back-end mapped the image's boot modules (among `image`), for BootInfo; 0 if none.
   word modules_vaddr = 0;
   word modules_size = 0;
+  // The PCI Express host bridge the back-end found (BootInfo::pci); all zero: none.
+  BootInfo::PciHost pci{};
   std::uint8_t root_priority = kMaxPriority;
 };
 

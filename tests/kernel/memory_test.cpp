@@ -218,6 +218,13 @@ void device_window_root(word info) {
     listed += r.bytes;
   expect("every device region, in all", device_bytes, listed);
   expect("RAM first", ram_after_device, 0);
+  // The PCI host bridge: its ECAM and BAR windows are among the device regions.
+  expect("pci: ecam", boot.pci.ecam_paddr, hosted::kEcamAddress);
+  expect("pci: ecam size", boot.pci.ecam_size, hosted::kEcamBytes);
+  expect("pci: buses", boot.pci.bus_last - boot.pci.bus_first + 1, hosted::kEcamBytes >> 20);
+  expect("pci: bar window", boot.pci.mmio_paddr, hosted::kDeviceBarBase);
+  expect("pci: bar window size", boot.pci.mmio_size, hosted::kDeviceBarBytes);
+  expect("pci: the pci server assigns", boot.pci.firmware_assigned, 0);
   expect_true("the console's page is a block of its own", device != 0);
   expect_true("the kit's untyped is RAM", kit.untyped() != device);
   word slot = kit.slot();
@@ -248,7 +255,7 @@ TEST_CASE("hosted BootInfo lists the device window as device untyped, after the 
   hosted::Simulation sim;
   REQUIRE(sim.run(device_window_root) == hosted::RunResult::kIdle);
   INFO(sim.console());
-  test::check_observations(12);
+  test::check_observations(18);
 }
 
 TEST_CASE("a server out of kernel memory gets kNotEnoughMemory; revoke makes it reusable") {

@@ -76,6 +76,17 @@ RunResult Simulation::run(Entry root, std::uint64_t limit_ns) {
   config.root_stack = 0;
   config.ipc_buffer_vaddr = kRootIpcBufferAddress;
   config.boot_info_vaddr = kRootBootInfoAddress;
+  // The ECAM host bridge model (ecam.cpp) answers at kEcamAddress when a test or ukernel-system
+  // attaches it; nothing runs before the kernel, so the PCI server assigns the BARs.
+  config.pci = {.ecam_paddr = kEcamAddress,
+                .ecam_size = kEcamBytes,
+                .bus_first = 0,
+                .bus_last = kEcamBytes / (word{1} << 20) - 1,
+                .mmio_paddr = kDeviceBarBase,
+                .mmio_size = kDeviceBarBytes,
+                .mmio64_paddr = 0,
+                .mmio64_size = 0,
+                .firmware_assigned = 0};
   if (!core::boot(config)) {
     std::fprintf(stderr, "hosted: boot failed:\n%s", s.console.c_str());
     std::abort();
