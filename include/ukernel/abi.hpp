@@ -292,9 +292,9 @@ struct BootInfo {
     word paddr;
     word size_bits;
     // 1: device memory (a physical range that is not RAM, such as a device's registers). It can
-    // only be retyped into frames (other types: kInvalidArgument); the kernel never writes it
-    // (its frames are not zeroed, and cannot be IPC buffers), and maps those frames uncached.
-    // Device entries follow the RAM ones.
+    // only be retyped into frames and smaller device untyped (other types: kInvalidArgument); the
+    // kernel never writes it (its frames are not zeroed, and cannot be IPC buffers), and maps those
+    // frames uncached. Device entries follow the RAM ones.
     word is_device;
   };
   word first_free_slot;  // slots from here to 2^cnode_bits - 1 are empty

@@ -108,8 +108,10 @@ Error invoke_untyped(Slot& untyped, word label, Thread& caller) {
   auto type = ObjectType(type_word);
   word size = object_size(type, unsigned(size_bits));
   if (size == 0 || count == 0 || count > kMaxRetypeCount) return Error::kInvalidArgument;
-  // Device memory holds no kernel objects: they would live in a device's registers.
-  if (untyped.cap.device && type != ObjectType::kFrame) return Error::kInvalidArgument;
+  // Device memory holds no kernel objects: they would live in a device's registers. It splits
+  // into smaller device untyped, which is how a root task reaches one page of a window.
+  if (untyped.cap.device && type != ObjectType::kFrame && type != ObjectType::kUntyped)
+    return Error::kInvalidArgument;
   // Attributes describe RAM frames: a device's registers already map as device memory, and
   // their address is not a DMA buffer.
   word attributes = args.has(6) ? args[5] : 0;

@@ -245,6 +245,31 @@ void device_window_root(word info) {
   expect("a device frame is no IPC buffer",
          thread_configure(thread, kRootCNodeSlot, kRootAddressSpaceSlot, slot, 0x70000000, 0),
          Error::kInvalidArgument);
+
+  // Device untyped splits into smaller device untyped (seL4's way of reaching one page of a
+  // window: carve children in order), and a child keeps every device rule.
+  word bars = 0;
+  for (word i = 0; i < boot.untyped_count; ++i) {
+    if (boot.untyped[i].is_device != 0 && boot.untyped[i].paddr == hosted::kDeviceBarBase)
+      bars = kFirstUntypedSlot + i;
+  }
+  expect_true("the BAR window is a device untyped", bars != 0);
+  word pieces = kit.slot();
+  kit.slot();
+  expect("device untyped: two device untyped children",
+         retype(bars, ObjectType::kUntyped, 16, kRootCNodeSlot, pieces, 2), Error::kOk);
+  word child = kit.slot();
+  expect("a device child: no endpoint",
+         retype(pieces + 1, ObjectType::kEndpoint, 0, kRootCNodeSlot, child),
+         Error::kInvalidArgument);
+  expect(
+      "a device child: no DMA frame",
+      retype(pieces + 1, ObjectType::kFrame, 12, kRootCNodeSlot, child, 1, FrameAttributes::kDma),
+      Error::kInvalidArgument);
+  expect("a device child: a frame",
+         retype(pieces + 1, ObjectType::kFrame, 12, kRootCNodeSlot, child), Error::kOk);
+  expect("a device child's frame tells no address",
+         invoke(child, Invocation::kFramePhysicalAddress).status, Error::kIllegalOperation);
   expect("root done", 1, 1);
 }
 
@@ -255,7 +280,7 @@ TEST_CASE("hosted BootInfo lists the device window as device untyped, after the 
   hosted::Simulation sim;
   REQUIRE(sim.run(device_window_root) == hosted::RunResult::kIdle);
   INFO(sim.console());
-  test::check_observations(18);
+  test::check_observations(24);
 }
 
 TEST_CASE("a server out of kernel memory gets kNotEnoughMemory; revoke makes it reusable") {
