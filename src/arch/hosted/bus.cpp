@@ -120,12 +120,6 @@ MachineBus g_bus;
   s.in_user = true;
 }
 
-bool Machine::msi_message(unsigned line, word& address, word& data) {
-  address = hosted::kMsiAddress;
-  data = line;
-  return true;
-}
-
 }  // namespace ukernel::arch
 
 namespace ukernel::hosted {

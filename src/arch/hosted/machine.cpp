@@ -8,6 +8,7 @@
 
 #include "arch/log.hpp"
 #include "state.hpp"
+#include "ukernel/hosted/devices.hpp"
 
 namespace ukernel::arch {
 
@@ -113,6 +114,13 @@ HostedPageTable::Translation HostedPageTable::translate(word vaddr) const {
   word low = e->ppage_and_rights & (Machine::kPageSize - 1);
   return {(e->ppage_and_rights & ~(Machine::kPageSize - 1)) + vaddr % Machine::kPageSize,
           Rights(low & word(Rights::kAll)), MemoryType(low >> kTypeShift)};
+}
+
+// Every line can be raised by message: a write of the line to the bus's doorbell (bus.cpp).
+bool Machine::msi_message(unsigned line, word& address, word& data) {
+  address = hosted::kMsiAddress;
+  data = line;
+  return true;
 }
 
 }  // namespace ukernel::arch

@@ -105,7 +105,7 @@ struct Machine {
   static void* kernel_pointer(word paddr);
   static void irq_mask(unsigned line);
   static void irq_unmask(unsigned line);
-  // Every line can be raised by message: a write of the line to the doorbell (bus.cpp).
+  // Every line can be raised by message: a write of the line to the doorbell (machine.cpp).
   static bool msi_message(unsigned line, word& address, word& data);
   static std::uint64_t now_ns();
   static void timer_arm(std::uint64_t deadline_ns);
