@@ -61,7 +61,7 @@ set(UKERNEL_AARCH64_SCENARIO_LINES
   "ok: device: retype a 4 KiB frame from it: FramePhysicalAddress refuses it (not a DMA frame)"
   "device: PL031 part 0x31, designer 0x41, cell ID 0xb105f00d"
   "ok: device: map it, read the PrimeCell IDs: part 0x031, designer ARM, cell 0xb105f00d"
-  "ok: device: retype device memory into an endpoint, untyped or CNode: kInvalidArgument"
+  "ok: device: retype device memory into an endpoint or CNode: kInvalidArgument"
   "ok: device: a device frame as an IPC buffer: kInvalidArgument"
   "ok: device: RAM untyped still makes endpoints and zeroed frames"
   "ok: device: an 8 KiB DMA frame from RAM tells its address (aligned, in RAM), device untyped makes none: kInvalidArgument"

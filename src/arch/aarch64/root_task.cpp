@@ -38,4 +38,8 @@ std::span<const core::MemoryRegion> root_device_regions() {
   return kDeviceRegions;
 }
 
+BootInfo::PciHost root_pci_host() {
+  return {};  // not read from the device tree yet
+}
+
 }  // namespace ukernel::baremetal
