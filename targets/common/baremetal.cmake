@@ -29,6 +29,14 @@ target_include_directories(scenario-root PRIVATE user ${UKERNEL_COMMON_USER_DIR}
 ukernel_baremetal_kernel_image(kernel-scenarios ROOT scenario-root)
 ukernel_baremetal_kernel_image(kernel-scenarios-slowpath ROOT scenario-root FASTPATH OFF)
 
+# MSI-X end to end (targets/common/user/msix_root.cpp): a virtio-blk-pci function found through
+# the ECAM device untyped, read with the virtio-blk driver core, its completion raised by MSI-X on
+# a kernel MSI line (tests/qemu/run-msix.sh gives QEMU the disk).
+ukernel_baremetal_user_program(msix-root ${UKERNEL_COMMON_USER_DIR}/msix_root.cpp)
+target_include_directories(msix-root PRIVATE user ${UKERNEL_COMMON_USER_DIR}
+  ${PROJECT_SOURCE_DIR}/examples)
+ukernel_baremetal_kernel_image(msix-virtio-blk ROOT msix-root)
+
 # The IPC benchmark (targets/common/user/bench_root.cpp), fast path on and off;
 # build/<arch>/run-bench runs both under -icount and prints the figures (scripts/bench).
 ukernel_baremetal_user_program(bench-root ${UKERNEL_COMMON_USER_DIR}/bench_root.cpp)

@@ -5,13 +5,20 @@
 // WFI, which wakes on a pending interrupt even while it is masked; an interrupt is then taken
 // by reading GICC_IAR (traps.cpp), so no interrupt is ever delivered to EL1 itself.
 //
+// GICv2m (QEMU virt: 0x08020000, from the device tree): a device raises SPI n by writing n's
+// INTID to the frame's MSI_SETSPI_NS register. Its SPIs are set edge-triggered; the core masks
+// a line by disabling it at the distributor, which keeps an edge that arrives meanwhile pending
+// and delivers it when the line is enabled again.
+//
 // Timer: CNTVCT_EL0 counts at CNTFRQ_EL0 (62.5 MHz under QEMU TCG); now_ns() converts it, and a
 // one-shot deadline goes into CNTV_CVAL_EL0. EL0 may read the counter (CNTKCTL_EL1.EL0VCTEN) but
 // not the timer.
 #include "arch/interrupts.hpp"
 
+#include "arch/console.hpp"
 #include "arch/memory.hpp"
 #include "cpu.hpp"
+#include "ukernel/fdt.hpp"
 
 namespace ukernel::aarch64 {
 namespace {
@@ -26,6 +33,12 @@ constexpr word kClearEnable = 0x180;
 constexpr word kClearPending = 0x280;
 constexpr word kPriority = 0x400;
 constexpr word kTargets = 0x800;
+constexpr word kConfig = 0xc00;  // two bits per INTID; the upper one set: edge-triggered
+// GICv2m frame registers.
+constexpr word kV2mTyper = 0x008;
+constexpr word kV2mSetSpi = 0x040;
+// The kernel maps the first GiB of the physical address space (devices) at UK_KERNEL_BASE.
+constexpr word kDeviceWindowEnd = word{1} << 30;
 // CPU interface registers.
 constexpr word kCpuControl = 0x00;
 constexpr word kPriorityMask = 0x04;
@@ -37,6 +50,8 @@ constexpr std::uint32_t kTargetCpu0 = 0x01010101;
 constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
 
 std::uint64_t frequency = 0;
+word v2m_paddr = 0;
+unsigned msi_first_line = 0, msi_line_count = 0;
 
 void dist_write(word offset, std::uint32_t value) {
   mmio_write32(kDistributor + offset, value);
@@ -56,6 +71,40 @@ std::uint64_t ns_to_ticks(std::uint64_t ns) {
 
 }  // namespace
 
+namespace {
+
+// The v2m frame's SPIs as lines: MSI_TYPER's base INTID (bits 25:16) and count (bits 9:0),
+// clipped to the lines the core knows; each set edge-triggered.
+void v2m_init() {
+  const fdt::Platform* p = platform();
+  if (p == nullptr || !p->gic.has_v2m || p->gic.v2m.base + kPageSize > kDeviceWindowEnd) return;
+  word frame = p->gic.v2m.base;
+  std::uint32_t typer = mmio_read32(UK_KERNEL_BASE + frame + kV2mTyper);
+  unsigned base = (typer >> 16) & 0x3ff, count = typer & 0x3ff;
+  if (base < kFirstSpi || base - kFirstSpi >= kIrqLines || count == 0) {
+    print("GICv2m: MSI_TYPER ", typer, " names no SPI the kernel has; no MSI lines\n");
+    return;
+  }
+  msi_first_line = base - kFirstSpi;
+  msi_line_count = count < kIrqLines - msi_first_line ? count : kIrqLines - msi_first_line;
+  for (unsigned line = msi_first_line; line < msi_first_line + msi_line_count; ++line) {
+    unsigned intid = kFirstSpi + line;
+    word reg = kDistributor + kConfig + 4 * (intid / 16);
+    mmio_write32(reg, mmio_read32(reg) | 2u << (2 * (intid % 16)));
+  }
+  v2m_paddr = frame;
+}
+
+}  // namespace
+
+bool gic_msi_message(unsigned line, std::uint64_t& address, std::uint64_t& data) {
+  if (v2m_paddr == 0 || line < msi_first_line || line - msi_first_line >= msi_line_count)
+    return false;
+  address = v2m_paddr + kV2mSetSpi;
+  data = kFirstSpi + line;
+  return true;
+}
+
 void gic_init() {
   dist_write(kDistControl, 0);
   unsigned intids = 32 * ((mmio_read32(kDistributor + kDistType) & 0x1f) + 1);
@@ -67,6 +116,7 @@ void gic_init() {
     dist_write(kPriority + i, kPriorityAll);
     if (i >= kFirstSpi) dist_write(kTargets + i, kTargetCpu0);
   }
+  v2m_init();
   dist_write(kDistControl, 1);
   mmio_write32(kCpuInterface + kPriorityMask, 0xf0);
   mmio_write32(kCpuInterface + kCpuControl, 1);

@@ -16,6 +16,9 @@ void irq_mask(unsigned line) {
 void irq_unmask(unsigned line) {
   gic_unmask(line);
 }
+bool irq_msi_message(unsigned line, word& address, word& data) {
+  return gic_msi_message(line, address, data);
+}
 // Out of line, as on x86-64: the core's trace check stays small enough to inline.
 [[gnu::noinline]] std::uint64_t now_ns() {
   return timer_now_ns();

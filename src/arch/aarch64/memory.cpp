@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "arch/console.hpp"
+#include "ukernel/fdt.hpp"
 
 extern "C" char __kernel_end[];
 
@@ -23,6 +24,8 @@ constexpr std::uint32_t kProperty = 3;
 constexpr std::uint32_t kNop = 4;
 constexpr word kMappedRamEnd = kRamBase + (word{1} << 30);
 
+fdt::Platform platform_;
+bool platform_read_ = false;
 word ram_base_ = 0;
 word ram_size_ = 0;
 word free_begin = 0;
@@ -98,8 +101,35 @@ void read_device_tree(const unsigned char* fdt) {
 
 }  // namespace
 
+namespace {
+
+// The devices the kernel and the root task use, through the checked reader (ukernel/fdt.hpp).
+// A blob it refuses leaves platform_read_ false: the kernel then keeps QEMU virt's GIC
+// constants and reports no MSI frame and no PCI host, and says why on the console.
+void read_platform(const unsigned char* fdt, word bytes) {
+  fdt::Blob blob;
+  fdt::Error e = fdt::Blob::open(fdt, bytes, blob);
+  if (e == fdt::Error::kOk) e = fdt::read_platform(blob, platform_);
+  platform_read_ = e == fdt::Error::kOk;
+  if (!platform_read_) {
+    print("device tree: ", fdt::describe(e),
+          "; no MSI frame and no PCI host, GIC at QEMU virt's addresses\n");
+  }
+}
+
+// The blob lies below the image (QEMU: at the start of RAM, the image 2 MiB above).
+constexpr word kDeviceTreeMaxBytes = 0x200000;
+
+}  // namespace
+
+const fdt::Platform* platform() {
+  return platform_read_ ? &platform_ : nullptr;
+}
+
 void memory_init() {
-  read_device_tree(static_cast<const unsigned char*>(physical_to_virtual(kRamBase)));
+  const auto* fdt = static_cast<const unsigned char*>(physical_to_virtual(kRamBase));
+  read_device_tree(fdt);
+  read_platform(fdt, kDeviceTreeMaxBytes);
   word image_end = align_up(virtual_to_physical(__kernel_end), kPageSize);
   word ram_end = ram_base_ + ram_size_;
   if (ram_base_ != kRamBase || ram_end <= image_end) panic("unexpected RAM layout");

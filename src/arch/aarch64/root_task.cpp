@@ -7,9 +7,12 @@
 #include <span>
 
 #include "arch/boot.hpp"
+#include "arch/console.hpp"
+#include "arch/interrupts.hpp"
 #include "arch/machine.hpp"
 #include "arch/root_task.hpp"
 #include "core/kernel.hpp"
+#include "ukernel/fdt.hpp"
 
 namespace ukernel::aarch64 {
 namespace {
@@ -26,16 +29,89 @@ static_assert(outside(kDeviceRegions[0], 0x08000000, 0x20000) &&
               outside(kDeviceRegions[0], 0x09000000, kPageSize) &&
               outside(kDeviceRegions[0], kRamBase, word{1} << 30));
 
+// The PCIe host's ECAM and memory windows from the device tree (QEMU virt with highmem: ECAM at
+// 0x4010000000, 256 MiB; 32-bit window 0x10000000, 0x2eff0000 bytes; 64-bit window
+// 0x8000000000, 512 GiB); CPU address = PCI address on virt, and a window that differs is left
+// out. Each must lie outside RAM and the kernel's devices (the first GiB, where the GIC, its v2m
+// frame and the PL011 are, keeps only the PL031 and the 32-bit window; see the checks below).
+std::array<core::MemoryRegion, 4> device_regions;
+struct PciRegions {
+  core::MemoryRegion ecam, mmio32, mmio64;
+};
+
+bool outside_kernel(const core::MemoryRegion& r) {
+  const fdt::Platform* p = platform();
+  if (p == nullptr) return false;
+  bool ok = outside(r, ram_base(), ram_size()) && outside(r, p->gic.distributor.base, 0x10000) &&
+            outside(r, p->gic.cpu_interface.base, 0x10000) && outside(r, 0x09000000, kPageSize) &&
+            outside(r, kDeviceRegions[0].paddr, kPageSize);
+  if (p->gic.has_v2m) ok = ok && outside(r, p->gic.v2m.base, kPageSize);
+  return ok && r.size != 0 && r.paddr % kPageSize == 0;
+}
+
+PciRegions pci_regions() {
+  PciRegions out{};
+  const fdt::Platform* p = platform();
+  if (p == nullptr || !p->pci.present) return out;
+  out.ecam = {p->pci.ecam.base, p->pci.ecam.size};
+  for (std::size_t i = 0; i < p->pci.window_count; ++i) {
+    const fdt::PciWindow& w = p->pci.windows[i];
+    if (w.cpu_address != w.pci_address) continue;
+    if (w.space == fdt::PciWindow::Space::kMemory32 && out.mmio32.size == 0)
+      out.mmio32 = {w.cpu_address, w.size};
+    if (w.space == fdt::PciWindow::Space::kMemory64 && out.mmio64.size == 0)
+      out.mmio64 = {w.cpu_address, w.size};
+  }
+  if (!outside_kernel(out.ecam)) return {};
+  if (!outside_kernel(out.mmio32)) out.mmio32 = {};
+  if (!outside_kernel(out.mmio64)) out.mmio64 = {};
+  return out;
+}
+
 }  // namespace
 }  // namespace ukernel::aarch64
 
 namespace ukernel::baremetal {
 
-void print_boot_details() {}
+void print_boot_details() {
+  using namespace aarch64;
+  PciRegions pci = pci_regions();
+  unsigned line = 0;
+  word address = 0, data = 0;
+  while (line < kIrqLines && !gic_msi_message(line, address, data))
+    ++line;
+  print("PCI: ECAM ", hex(pci.ecam.paddr), ", 32-bit window ", hex(pci.mmio32.paddr), "+",
+        hex(pci.mmio32.size), ", 64-bit window ", hex(pci.mmio64.paddr), "+", hex(pci.mmio64.size),
+        "; MSI lines from ", line, " (GICv2m ", hex(address), ")\n");
+}
 
 std::span<const core::MemoryRegion> root_device_regions() {
   using namespace aarch64;
-  return kDeviceRegions;
+  std::size_t count = 0;
+  device_regions[count++] = kDeviceRegions[0];
+  PciRegions pci = pci_regions();
+  for (const core::MemoryRegion& r : {pci.ecam, pci.mmio32, pci.mmio64})
+    if (r.size != 0) device_regions[count++] = r;
+  return std::span<const core::MemoryRegion>(device_regions.data(), count);
+}
+
+// Nothing runs before the kernel on virt: the PCI server assigns the BARs from the windows.
+BootInfo::PciHost root_pci_host() {
+  using namespace aarch64;
+  PciRegions pci = pci_regions();
+  const fdt::Platform* p = platform();
+  if (pci.ecam.size == 0 || p == nullptr) return {};
+  BootInfo::PciHost host{};
+  host.ecam_paddr = pci.ecam.paddr;
+  host.ecam_size = pci.ecam.size;
+  host.bus_first = p->pci.bus_first;
+  host.bus_last = p->pci.bus_last;
+  host.mmio_paddr = pci.mmio32.paddr;
+  host.mmio_size = pci.mmio32.size;
+  host.mmio64_paddr = pci.mmio64.paddr;
+  host.mmio64_size = pci.mmio64.size;
+  host.firmware_assigned = 0;
+  return host;
 }
 
 }  // namespace ukernel::baremetal

@@ -112,6 +112,7 @@ void backend::kernel_main() {
   config.region_count = count;
   config.device_regions = devices.data();
   config.device_region_count = devices.size();
+  config.pci = baremetal::root_pci_host();
   config.image = mappings.data();
   config.image_count = mapping_count;
   config.root_entry = entry;

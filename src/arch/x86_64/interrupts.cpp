@@ -9,7 +9,13 @@
 // Under QEMU TCG the LAPIC timer runs at 1 GHz / divider; calibration finds that, so nothing
 // depends on it. With -icount the rates are in virtual time and runs are repeatable.
 // I/O APIC: the first one ACPI's MADT lists (platform_tables(); 0xfec00000 on QEMU); line n
-// delivers vector UK_VECTOR_IRQ_BASE + n to the boot CPU, physical destination, fixed delivery.
+// delivers vector UK_VECTOR_IRQ_BASE + n to the boot CPU, physical destination, fixed delivery,
+// edge-triggered active-high unless a MADT interrupt source override says otherwise (QEMU:
+// ISA IRQ 0 arrives on GSI 2; GSIs 5, 9, 10, 11 are level-triggered active-high).
+// MSI lines (kWiredLines..kIrqLines): a device writes the message msi_message() gives straight
+// to the local APIC, so the kernel cannot mask them at a controller; it masks them in msi_state
+// instead, keeping one that fires while masked as pending, and raises it again with a self-IPI
+// on unmask. Edge-triggered by nature: nothing is lost between fire and acknowledge.
 #include "arch/interrupts.hpp"
 
 #include "arch/console.hpp"
@@ -24,6 +30,7 @@ namespace {
 constexpr word kLapicId = 0x20;
 constexpr word kLapicTaskPriority = 0x80;
 constexpr word kLapicEoi = 0xb0;
+constexpr word kLapicInterruptCommand = 0x300;
 constexpr word kLapicSpurious = 0xf0;
 constexpr word kLapicLvtTimer = 0x320;
 constexpr word kLapicLvtLint0 = 0x350;
@@ -34,6 +41,8 @@ constexpr word kLapicTimerCurrent = 0x390;
 constexpr word kLapicTimerDivide = 0x3e0;
 constexpr std::uint32_t kLvtMasked = 1u << 16;
 constexpr std::uint32_t kLvtNmi = 4u << 8;
+constexpr std::uint32_t kIcrSelf = 1u << 18;  // destination shorthand: this CPU
+constexpr word kMsiAddressBase = 0xfee00000;  // the local APICs' MSI window (Intel SDM 11.11)
 
 constexpr std::uint32_t kIoApicRedirectionMasked = 1u << 16;
 constexpr std::uint32_t kIoApicLevel = 1u << 15;
@@ -43,6 +52,12 @@ volatile std::uint32_t* lapic = nullptr;
 volatile std::uint32_t* ioapic = nullptr;
 unsigned ioapic_lines = 0;
 std::uint32_t boot_apic_id = 0;
+
+struct MsiLine {
+  bool masked = true;
+  bool pending = false;
+};
+MsiLine msi_state[kMsiLines];
 
 std::uint64_t lapic_hz = 0;
 std::uint64_t tsc_hz = 0;
@@ -156,33 +171,72 @@ void timer_arm(std::uint64_t deadline_ns) {
 }
 
 void ioapic_init() {
-  ioapic = static_cast<volatile std::uint32_t*>(
-      map_device(platform_tables().madt.io_apics[0].address, 0x20));
+  const acpi::Madt& madt = platform_tables().madt;
+  ioapic = static_cast<volatile std::uint32_t*>(map_device(madt.io_apics[0].address, 0x20));
   ioapic_lines = ((ioapic_read(1) >> 16) & 0xff) + 1;
-  if (ioapic_lines > kIrqLines) ioapic_lines = kIrqLines;
+  if (ioapic_lines > kWiredLines) ioapic_lines = kWiredLines;
   for (unsigned line = 0; line < ioapic_lines; ++line) {
     ioapic_write(0x10 + 2 * line, kIoApicRedirectionMasked | (UK_VECTOR_IRQ_BASE + line));
     ioapic_write(0x11 + 2 * line, boot_apic_id << 24);
   }
+  // An override names a GSI; lines are GSIs counted from the first I/O APIC's base.
+  std::uint32_t gsi_base = madt.io_apics[0].gsi_base;
+  for (std::size_t i = 0; i < madt.override_count; ++i) {
+    const acpi::Override& o = madt.overrides[i];
+    if (o.gsi < gsi_base || o.gsi - gsi_base >= ioapic_lines) continue;  // another I/O APIC's
+    unsigned line = o.gsi - gsi_base;
+    std::uint32_t low = kIoApicRedirectionMasked | (UK_VECTOR_IRQ_BASE + line);
+    if (o.level_triggered()) low |= kIoApicLevel;
+    if (o.active_low()) low |= kIoApicActiveLow;
+    ioapic_write(0x10 + 2 * line, low);
+  }
 }
 
-void ioapic_mask(unsigned line) {
+void irq_line_mask(unsigned line) {
+  if (line >= kWiredLines) {
+    if (line < kIrqLines) msi_state[line - kWiredLines].masked = true;
+    return;
+  }
   if (line >= ioapic_lines) return;
   ioapic_write(0x10 + 2 * line, ioapic_read(0x10 + 2 * line) | kIoApicRedirectionMasked);
 }
 
-void ioapic_unmask(unsigned line) {
+void irq_line_unmask(unsigned line) {
+  if (line >= kWiredLines) {
+    if (line >= kIrqLines) return;
+    MsiLine& msi = msi_state[line - kWiredLines];
+    msi.masked = false;
+    if (msi.pending) {
+      msi.pending = false;
+      // Taken once interrupts are enabled again (on the way back to user mode).
+      lapic_write(kLapicInterruptCommand, kIcrSelf | (UK_VECTOR_IRQ_BASE + line));
+    }
+    return;
+  }
   if (line >= ioapic_lines) return;
   ioapic_write(0x10 + 2 * line, ioapic_read(0x10 + 2 * line) & ~kIoApicRedirectionMasked);
 }
 
-void ioapic_route(unsigned line, bool level_triggered) {
-  if (line >= ioapic_lines) return;
-  std::uint32_t low = (ioapic_read(0x10 + 2 * line) & kIoApicRedirectionMasked) |
-                      (UK_VECTOR_IRQ_BASE + line) |
-                      (level_triggered ? kIoApicLevel | kIoApicActiveLow : 0);
-  ioapic_write(0x11 + 2 * line, boot_apic_id << 24);
-  ioapic_write(0x10 + 2 * line, low);
+bool irq_line_acknowledge(unsigned line) {
+  if (line >= kWiredLines) {
+    lapic_eoi();
+    MsiLine& msi = msi_state[line - kWiredLines];
+    if (msi.masked) {
+      msi.pending = true;
+      return false;
+    }
+    return true;
+  }
+  irq_line_mask(line);
+  lapic_eoi();
+  return true;
+}
+
+bool msi_message(unsigned line, std::uint64_t& address, std::uint64_t& data) {
+  if (line < kWiredLines || line >= kIrqLines) return false;
+  address = kMsiAddressBase | (std::uint64_t{boot_apic_id} << 12);
+  data = UK_VECTOR_IRQ_BASE + line;  // fixed delivery, edge-triggered
+  return true;
 }
 
 }  // namespace ukernel::x86

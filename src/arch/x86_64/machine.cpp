@@ -10,10 +10,13 @@ namespace ukernel::x86 {
 static_assert(arch::Machine::kIrqLines == kIrqLines);
 
 void irq_mask(unsigned line) {
-  ioapic_mask(line);
+  irq_line_mask(line);
 }
 void irq_unmask(unsigned line) {
-  ioapic_unmask(line);
+  irq_line_unmask(line);
+}
+bool irq_msi_message(unsigned line, word& address, word& data) {
+  return msi_message(line, address, data);
 }
 // Out of line on purpose: with LTO, the TSC arithmetic inlined here makes every caller (the
 // core's trace recording, on every kernel entry) too large to inline, and its disabled-trace

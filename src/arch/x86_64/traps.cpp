@@ -144,8 +144,7 @@ Context* interrupt(Context* current, word vector) {
   }
   if (vector >= UK_VECTOR_IRQ_BASE && vector < UK_VECTOR_IRQ_BASE + kIrqLines) {
     auto line = static_cast<unsigned>(vector - UK_VECTOR_IRQ_BASE);
-    ioapic_mask(line);
-    lapic_eoi();
+    if (!irq_line_acknowledge(line)) return current;  // a masked MSI line: now pending
     return on_irq(current, line);
   }
   // The APIC's spurious vector needs no EOI; the masked PIC's spurious IRQ 7/15 none either

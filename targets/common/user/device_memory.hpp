@@ -68,11 +68,9 @@ inline void device_memory_checks(const Scenario& s, const DeviceProbe& probe) {
   word other = root.slot();
   report(retype(device_untyped, ObjectType::kEndpoint, 0, kRootCNodeSlot, other) ==
                  Error::kInvalidArgument &&
-             retype(device_untyped, ObjectType::kUntyped, 12, kRootCNodeSlot, other) ==
-                 Error::kInvalidArgument &&
              retype(device_untyped, ObjectType::kCNode, 4, kRootCNodeSlot, other) ==
                  Error::kInvalidArgument,
-         "retype device memory into an endpoint, untyped or CNode: kInvalidArgument");
+         "retype device memory into an endpoint or CNode: kInvalidArgument");
   word thread = root.make(ObjectType::kThread);
   report(thread != 0 && thread_configure(thread, kRootCNodeSlot, kRootAddressSpaceSlot, frame,
                                          kDeviceMapping, 0) == Error::kInvalidArgument,

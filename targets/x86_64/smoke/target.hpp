@@ -67,7 +67,6 @@ constexpr std::string_view kIrqSource = "COM1";
 constexpr std::string_view kIrqController = "I/O APIC";
 constexpr std::string_view kIrqMissing = "COM1 IRQ 4 did not arrive through the I/O APIC";
 inline void irq_source_start() {
-  ioapic_route(kIrqLine, false);
   arch::Machine::irq_unmask(kIrqLine);
   serial_set_transmit_interrupt(true);
 }

@@ -6,12 +6,18 @@
 
 namespace ukernel::aarch64 {
 
-// Device lines: line n is SPI n (INTID 32 + n).
-inline constexpr unsigned kIrqLines = 64;
+// Device lines: line n is SPI n (INTID 32 + n). QEMU virt wires SPIs 0..47 to devices and gives
+// its GICv2m frame SPIs 48..111 (MSI_TYPER), which become lines raised by MSI.
+inline constexpr unsigned kIrqLines = 112;
 inline constexpr unsigned kFirstSpi = 32;
 inline constexpr unsigned kTimerIntid = 27;  // the EL1 virtual timer's PPI
 
+// Sets up the distributor and CPU interface, and the GICv2m frame's SPIs (edge-triggered) when
+// the device tree names one.
 void gic_init();
+// The MSI (address, data) that raises `line`: the v2m frame's MSI_SETSPI_NS register and the
+// SPI's INTID. False for wired lines, and on a machine without a v2m frame.
+bool gic_msi_message(unsigned line, std::uint64_t& address, std::uint64_t& data);
 void gic_mask(unsigned line);
 void gic_unmask(unsigned line);
 // The highest-priority pending interrupt, acknowledged (INTID; 1023 if none), and its end.

@@ -17,6 +17,7 @@ namespace ukernel::aarch64 {
 void activate(PageTable& page_table);
 void irq_mask(unsigned line);
 void irq_unmask(unsigned line);
+bool irq_msi_message(unsigned line, word& address, word& data);
 std::uint64_t now_ns();
 void timer_arm_ns(std::uint64_t deadline_ns);
 }  // namespace ukernel::aarch64
@@ -28,7 +29,8 @@ struct Machine {
   using PageTable = aarch64::PageTable;
   static constexpr word kPageSize = aarch64::kPageSize;
   static constexpr word kUserSpaceEnd = aarch64::kUserEnd;
-  static constexpr unsigned kIrqLines = 64;
+  // SPIs 0..111: the wired ones, then GICv2m's MSI lines (arch/interrupts.hpp).
+  static constexpr unsigned kIrqLines = 112;
   static constexpr bool kHasIoPorts = false;      // devices are memory-mapped
   static constexpr bool kHasDeviceMemory = true;  // PageTable::map_device: Device-nGnRnE
 
@@ -36,8 +38,9 @@ struct Machine {
   static void* kernel_pointer(word paddr) { return aarch64::physical_to_virtual(paddr); }
   static void irq_mask(unsigned line) { aarch64::irq_mask(line); }
   static void irq_unmask(unsigned line) { aarch64::irq_unmask(line); }
-  // No line is raised by message yet (issue 9: MSI lines).
-  static bool msi_message(unsigned, word&, word&) { return false; }
+  static bool msi_message(unsigned line, word& address, word& data) {
+    return aarch64::irq_msi_message(line, address, data);
+  }
   static std::uint64_t now_ns() { return aarch64::now_ns(); }
   static void timer_arm(std::uint64_t deadline_ns) { aarch64::timer_arm_ns(deadline_ns); }
   static void console_write(std::string_view text) { aarch64::console_write(text); }

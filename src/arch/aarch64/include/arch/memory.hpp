@@ -11,7 +11,15 @@
 #include "arch/aarch64_layout.h"
 #include "ukernel/abi.hpp"
 
+namespace ukernel::fdt {
+struct Platform;
+}
+
 namespace ukernel::aarch64 {
+
+// What the device tree says about the machine (GIC, GICv2m, PCIe, ...); nullptr if the blob
+// was refused (memory_init() said why).
+const fdt::Platform* platform();
 
 inline constexpr word kPageSize = 4096;
 // Physical [0, 2 GiB) is mapped at UK_KERNEL_BASE + paddr (boot.S): device memory below

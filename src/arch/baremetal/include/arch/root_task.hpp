@@ -10,6 +10,8 @@
 
 #include <span>
 
+#include "ukernel/abi.hpp"
+
 namespace ukernel::core {
 struct MemoryRegion;
 struct Thread;
@@ -23,8 +25,11 @@ void set_root_thread(core::Thread* thread);
 // Defined by the back-end (its root_task.cpp), for kernel_main():
 // prints the banner's lines particular to this machine;
 void print_boot_details();
-// the device regions handed to the root task as device untyped.
+// the device regions handed to the root task as device untyped (they include the PCI host
+// bridge's ECAM and memory windows);
 std::span<const core::MemoryRegion> root_device_regions();
+// the PCI Express host bridge (BootInfo::pci; all zero: none).
+BootInfo::PciHost root_pci_host();
 
 }  // namespace ukernel::baremetal
 

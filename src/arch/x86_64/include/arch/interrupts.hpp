@@ -6,8 +6,11 @@
 
 namespace ukernel::x86 {
 
-// The number of I/O APIC inputs (QEMU's and most PCs' I/O APIC has 24).
-inline constexpr unsigned kIrqLines = 24;
+// Interrupt lines: the first I/O APIC's inputs (QEMU's and most PCs' has 24), then lines raised
+// only by message (MSI/MSI-X), which no wire reaches. Line n arrives at UK_VECTOR_IRQ_BASE + n.
+inline constexpr unsigned kWiredLines = 24;
+inline constexpr unsigned kMsiLines = 32;
+inline constexpr unsigned kIrqLines = kWiredLines + kMsiLines;
 
 void pic_disable();
 
@@ -21,11 +24,19 @@ void timer_arm(std::uint64_t deadline_ns);
 std::uint64_t timer_lapic_hz();
 std::uint64_t timer_tsc_hz();
 
+// Masks every input and applies the MADT's interrupt source overrides (polarity, trigger).
 void ioapic_init();
-void ioapic_mask(unsigned line);
-void ioapic_unmask(unsigned line);
-// Delivers `line` to this CPU at UK_VECTOR_IRQ_BASE + line: edge-triggered active-high (ISA) or
-// level-triggered active-low (PCI). Routing leaves the mask state unchanged.
-void ioapic_route(unsigned line, bool level_triggered);
+// Line masking for wired and MSI lines alike. An MSI line is masked in the kernel's own table
+// (a device's MSI-X vector stays the driver's to mask): one that fires while masked is
+// remembered and raised again, by a self-IPI, when it is unmasked.
+void irq_line_mask(unsigned line);
+void irq_line_unmask(unsigned line);
+// An interrupt at UK_VECTOR_IRQ_BASE + line: masks a wired line (a level-triggered one would
+// fire again at once) and sends the EOI. False if the line is masked MSI: it is pending, not
+// delivered.
+bool irq_line_acknowledge(unsigned line);
+// The MSI (address, data) that raises `line`: this CPU's local APIC, fixed delivery, edge,
+// vector UK_VECTOR_IRQ_BASE + line. False for wired lines.
+bool msi_message(unsigned line, std::uint64_t& address, std::uint64_t& data);
 
 }  // namespace ukernel::x86

@@ -16,6 +16,7 @@
 namespace ukernel::x86 {
 void irq_mask(unsigned line);
 void irq_unmask(unsigned line);
+bool irq_msi_message(unsigned line, word& address, word& data);
 std::uint64_t now_ns();
 void timer_arm_ns(std::uint64_t deadline_ns);
 word io_read(std::uint16_t port, unsigned width);
@@ -29,7 +30,8 @@ struct Machine {
   using PageTable = x86::PageTable;
   static constexpr word kPageSize = x86::kPageSize;
   static constexpr word kUserSpaceEnd = x86::kUserEnd;
-  static constexpr unsigned kIrqLines = 24;
+  // 24 I/O APIC inputs, then 32 lines raised only by MSI/MSI-X (arch/interrupts.hpp).
+  static constexpr unsigned kIrqLines = 56;
   static constexpr bool kHasIoPorts = true;
   // Device regions (root_task.cpp) become device untyped; their frames map uncached.
   static constexpr bool kHasDeviceMemory = true;
@@ -38,8 +40,9 @@ struct Machine {
   static void* kernel_pointer(word paddr) { return x86::physical_to_virtual(paddr); }
   static void irq_mask(unsigned line) { x86::irq_mask(line); }
   static void irq_unmask(unsigned line) { x86::irq_unmask(line); }
-  // No line is raised by message yet (issue 9: MSI lines).
-  static bool msi_message(unsigned, word&, word&) { return false; }
+  static bool msi_message(unsigned line, word& address, word& data) {
+    return x86::irq_msi_message(line, address, data);
+  }
   static std::uint64_t now_ns() { return x86::now_ns(); }
   static void timer_arm(std::uint64_t deadline_ns) { x86::timer_arm_ns(deadline_ns); }
   static void console_write(std::string_view text) { x86::console_write(text); }

@@ -52,7 +52,7 @@
 
 // Interrupt vectors.
 #define UK_VECTOR_PIC_BASE 0x20  // the masked 8259s, so their spurious IRQ 7/15 is recognisable
-#define UK_VECTOR_IRQ_BASE 0x30  // I/O APIC line n arrives at UK_VECTOR_IRQ_BASE + n
+#define UK_VECTOR_IRQ_BASE 0x30  // line n (I/O APIC input or MSI) arrives at UK_VECTOR_IRQ_BASE + n
 #define UK_VECTOR_TIMER 0xef     // local APIC timer
 #define UK_VECTOR_SPURIOUS 0xff  // local APIC spurious interrupt
 
