@@ -63,6 +63,8 @@ struct Counters {
   std::uint64_t tcp_out_of_order_kept = 0;      // segments stored ahead of rcv_nxt
   std::uint64_t tcp_syn_queue_evicted = 0;      // half-open connections replaced by new SYNs
   std::uint64_t tcp_syn_dropped = 0;            // SYNs with no slot and nothing to evict
+  std::uint64_t tcp_syn_cookies_sent = 0;       // SYN-ACKs sent statelessly (backlog full)
+  std::uint64_t tcp_syn_cookies_accepted = 0;   // connections made from a valid cookie
   std::uint64_t tcp_connections_opened = 0;     // reached ESTABLISHED
   std::uint64_t tcp_resets_sent = 0;
   std::uint64_t tcp_resets_received = 0;

@@ -196,6 +196,14 @@ class Stack {
   // TCP (tcp.cpp).
   void tcp_input(const IpPacket& packet, std::uint64_t now_ms);
   void tcp_input_listen(std::int32_t listener, const Segment& segment, std::uint64_t now_ms);
+  void tcp_input_cookie(std::int32_t listener, const Segment& segment, std::uint64_t now_ms);
+  void tcp_accept_syn(TcpConnection& c, const Segment& segment, std::uint64_t now_ms);
+  bool tcp_make_room(std::int32_t listener);
+  [[nodiscard]] std::uint32_t tcp_cookie(const Segment& segment, std::uint32_t client_isn,
+                                         std::uint64_t period, std::uint32_t mss_index) const;
+  void tcp_send_stateless(Ipv4Address to, std::uint16_t local_port, std::uint16_t remote_port,
+                          std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+                          std::uint16_t mss, std::uint64_t now_ms);
   void tcp_input_syn_sent(TcpConnection& c, const Segment& segment, std::uint64_t now_ms);
   void tcp_input_synchronized(TcpConnection& c, const Segment& segment, std::uint64_t now_ms);
   bool tcp_process_ack(TcpConnection& c, const Segment& segment, std::uint64_t now_ms);

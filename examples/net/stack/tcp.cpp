@@ -28,6 +28,8 @@ constexpr std::uint8_t kOptionEnd = 0;
 constexpr std::uint8_t kOptionNop = 1;
 constexpr std::uint8_t kOptionMss = 2;
 constexpr std::uint64_t kFinWait2TimeoutMs = 60'000;
+constexpr std::array<std::uint16_t, 4> kCookieMss{536, 1220, 1440, kTcpOurMss};
+constexpr std::uint64_t kCookiePeriodMs = 64'000;
 
 std::uint32_t data_seq(const TcpConnection& c) {
   return c.syn_acked ? c.snd_una : c.iss + 1;
@@ -241,26 +243,56 @@ void Stack::tcp_send_ack(TcpConnection& c, std::uint64_t now_ms) {
   tcp_send_segment(c, c.snd_nxt, kAck, 0, 0, now_ms);
 }
 
+void Stack::tcp_send_stateless(Ipv4Address to, std::uint16_t local_port, std::uint16_t remote_port,
+                               std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
+                               std::uint16_t mss, std::uint64_t now_ms) {
+  const std::size_t header = kTcpHeader + (mss != 0 ? 4 : 0);
+  auto segment = ip_payload().first(header);
+  store16(segment, 0, local_port);
+  store16(segment, 2, remote_port);
+  store32(segment, 4, seq);
+  store32(segment, 8, ack);
+  segment[12] = static_cast<std::byte>((header / 4) << 4);
+  segment[13] = static_cast<std::byte>(flags);
+  store16(segment, 14, (flags & kRst) != 0 ? 0 : static_cast<std::uint16_t>(kTcpBufferSize));
+  store16(segment, 16, 0);
+  store16(segment, 18, 0);
+  if (mss != 0) {
+    segment[20] = std::byte{kOptionMss};
+    segment[21] = std::byte{4};
+    store16(segment, 22, mss);
+  }
+  const std::span<const std::byte> whole = segment;
+  store16(segment, 16,
+          checksum_finish(
+              checksum_add(pseudo_header_sum(config_.address, to, kProtocolTcp, header), whole)));
+  ++counters_.tcp_segments_sent;
+  (void)ip_send(to, kProtocolTcp, header, now_ms);
+}
+
 void Stack::tcp_send_reset(const Segment& to, std::uint64_t now_ms) {
   // RFC 9293 3.10.7.1: answer with the sequence the segment acknowledged, or acknowledge it.
   const bool has_ack = (to.flags & kAck) != 0;
-  auto segment = ip_payload().first(kTcpHeader);
-  store16(segment, 0, to.destination_port);
-  store16(segment, 2, to.source_port);
-  store32(segment, 4, has_ack ? to.ack : 0);
-  store32(segment, 8, has_ack ? 0 : to.seq + to.length());
-  segment[12] = std::byte{0x50};
-  segment[13] = static_cast<std::byte>(has_ack ? kRst : kRst | kAck);
-  store16(segment, 14, 0);
-  store16(segment, 16, 0);
-  store16(segment, 18, 0);
-  const std::span<const std::byte> whole = segment;
-  store16(segment, 16,
-          checksum_finish(checksum_add(
-              pseudo_header_sum(config_.address, to.source, kProtocolTcp, kTcpHeader), whole)));
   ++counters_.tcp_resets_sent;
-  ++counters_.tcp_segments_sent;
-  (void)ip_send(to.source, kProtocolTcp, kTcpHeader, now_ms);
+  tcp_send_stateless(to.source, to.destination_port, to.source_port, has_ack ? to.ack : 0,
+                     has_ack ? 0 : to.seq + to.length(), has_ack ? kRst : kRst | kAck, 0, now_ms);
+}
+
+std::uint32_t Stack::tcp_cookie(const Segment& s, std::uint32_t client_isn, std::uint64_t period,
+                                std::uint32_t mss_index) const {
+  // A SYN cookie (RFC 4987 3.6): 5 bits of a 64-second period, 2 bits naming the MSS, and 25
+  // bits of a keyed hash of the 4-tuple, the client's ISN and the period.
+  std::array<std::uint8_t, 24> input{};
+  const std::uint64_t fields[] = {
+      (std::uint64_t{config_.address} << 32) | s.source,
+      (std::uint64_t{s.destination_port} << 48) | (std::uint64_t{s.source_port} << 32) | client_isn,
+      (period << 8) | 0xc0};  // 0xc0: not an ISN hash input
+  for (std::size_t i = 0; i < 24; ++i) {
+    input[i] = static_cast<std::uint8_t>(fields[i / 8] >> (8 * (i % 8)));
+  }
+  const auto hash = static_cast<std::uint32_t>(siphash24(config_.isn_key, input));
+  return (static_cast<std::uint32_t>(period & 31) << 27) | ((mss_index & 3) << 25) |
+         (hash & 0x1ffffff);
 }
 
 void Stack::tcp_output(TcpConnection& c, std::uint64_t now_ms) {
@@ -477,17 +509,41 @@ void Stack::tcp_input_listen(std::int32_t listener, const Segment& s, std::uint6
     ++counters_.tcp_dropped_invalid;
     return;
   }
-  if ((s.flags & kAck) != 0) {
-    ++counters_.tcp_dropped_no_connection;
-    tcp_send_reset(s, now_ms);
+  if ((s.flags & (kAck | kSyn)) == kAck) {
+    tcp_input_cookie(listener, s, now_ms);
     return;
   }
-  if ((s.flags & kSyn) == 0) {
+  if ((s.flags & kSyn) == 0 || (s.flags & kAck) != 0) {
     ++counters_.tcp_dropped_invalid;
+    if ((s.flags & kAck) != 0) tcp_send_reset(s, now_ms);
     return;
   }
-  // The listener's backlog bounds its half-open plus unaccepted connections; a full one gives
-  // up its oldest half-open connection for the new SYN.
+  // The listener's backlog bounds its half-open plus unaccepted connections. A full backlog
+  // answers with a SYN cookie and keeps no state: a SYN flood fills nothing, and a real client's
+  // ACK brings the connection back (tcp_input_cookie).
+  std::uint32_t pending = 0;
+  for (const auto& c : connections_) {
+    if (c.used && c.listener == listener && !c.app_owned) ++pending;
+  }
+  if (pending >= listeners_[static_cast<std::size_t>(listener)].backlog) {
+    std::uint32_t mss_index = 0;
+    while (mss_index + 1 < kCookieMss.size() && kCookieMss[mss_index + 1] <= s.mss)
+      ++mss_index;
+    const std::uint32_t cookie = tcp_cookie(s, s.seq, now_ms / kCookiePeriodMs, mss_index);
+    ++counters_.tcp_syn_cookies_sent;
+    tcp_send_stateless(s.source, s.destination_port, s.source_port, cookie, s.seq + 1, kSyn | kAck,
+                       kTcpOurMss, now_ms);
+    return;
+  }
+  if (TcpConnection* c = tcp_allocate(listener)) {
+    tcp_accept_syn(*c, s, now_ms);
+  } else {
+    ++counters_.tcp_syn_dropped;
+  }
+}
+
+bool Stack::tcp_make_room(std::int32_t listener) {
+  // A connection completed by a cookie may take the place of the oldest half-open one.
   std::uint32_t pending = 0;
   TcpConnection* oldest_half_open = nullptr;
   for (auto& c : connections_) {
@@ -499,18 +555,52 @@ void Stack::tcp_input_listen(std::int32_t listener, const Segment& s, std::uint6
     }
   }
   if (pending >= listeners_[static_cast<std::size_t>(listener)].backlog) {
-    if (oldest_half_open == nullptr) {
-      ++counters_.tcp_syn_dropped;
-      return;
-    }
+    if (oldest_half_open == nullptr) return false;
     ++counters_.tcp_syn_queue_evicted;
     oldest_half_open->used = false;
   }
-  TcpConnection* c = tcp_allocate(listener);
-  if (c == nullptr) {
-    ++counters_.tcp_syn_dropped;
+  return true;
+}
+
+void Stack::tcp_input_cookie(std::int32_t listener, const Segment& s, std::uint64_t now_ms) {
+  const std::uint32_t cookie = s.ack - 1;
+  const std::uint32_t client_isn = s.seq - 1;
+  const std::uint64_t period_now = now_ms / kCookiePeriodMs;
+  bool valid = false;
+  for (std::uint64_t age = 0; age < 2 && age <= period_now && !valid; ++age) {
+    const std::uint64_t period = period_now - age;
+    valid = (cookie >> 27) == (period & 31) &&
+            tcp_cookie(s, client_isn, period, (cookie >> 25) & 3) == cookie;
+  }
+  if (!valid) {
+    ++counters_.tcp_dropped_no_connection;
+    tcp_send_reset(s, now_ms);
     return;
   }
+  TcpConnection* c = tcp_make_room(listener) ? tcp_allocate(listener) : nullptr;
+  if (c == nullptr) {
+    ++counters_.tcp_syn_dropped;  // the client's retransmission will find a cookie again
+    return;
+  }
+  ++counters_.tcp_syn_cookies_accepted;
+  c->remote_ip = s.source;
+  c->remote_port = s.source_port;
+  c->local_port = s.destination_port;
+  c->irs = client_isn;
+  c->rcv_nxt = s.seq;
+  c->iss = cookie;
+  c->syn_acked = true;
+  c->snd_una = c->snd_nxt = c->snd_max = cookie + 1;
+  c->snd_wnd = s.window;
+  c->snd_wl1 = s.seq;
+  c->snd_wl2 = s.ack;
+  c->mss = kCookieMss[(cookie >> 25) & 3];
+  tcp_established(*c);
+  tcp_input_synchronized(*c, s, now_ms);  // the ACK may carry data
+}
+
+void Stack::tcp_accept_syn(TcpConnection& connection, const Segment& s, std::uint64_t now_ms) {
+  TcpConnection* c = &connection;
   c->remote_ip = s.source;
   c->remote_port = s.source_port;
   c->local_port = s.destination_port;
@@ -588,7 +678,6 @@ bool Stack::tcp_process_ack(TcpConnection& c, const Segment& s, std::uint64_t no
   }
   if (seq_gt(s.ack, c.snd_una)) {
     std::uint32_t acked = s.ack - c.snd_una;
-    std::uint32_t sequence_acked = acked;
     if (!c.syn_acked) {
       c.syn_acked = true;
       --acked;
@@ -607,8 +696,10 @@ bool Stack::tcp_process_ack(TcpConnection& c, const Segment& s, std::uint64_t no
     if (c.in_recovery) {
       c.cwnd = c.ssthresh;
       c.in_recovery = false;
+    } else if (acked == 0) {
+      // Only our SYN was acknowledged: the initial window already counts it.
     } else if (c.cwnd < c.ssthresh) {
-      c.cwnd += std::min<std::uint32_t>(sequence_acked, c.mss);
+      c.cwnd += std::min<std::uint32_t>(acked, c.mss);
     } else {
       c.cwnd += std::max<std::uint32_t>(1, c.mss * c.mss / c.cwnd);
     }
