@@ -240,7 +240,9 @@ void Stack::tcp_send_segment(TcpConnection& c, std::uint32_t seq, std::uint8_t f
 }
 
 void Stack::tcp_send_ack(TcpConnection& c, std::uint64_t now_ms) {
-  tcp_send_segment(c, c.snd_nxt, kAck, 0, 0, now_ms);
+  // A pure ACK carries snd_max, not snd_nxt: after a timeout snd_nxt is back at snd_una, and a
+  // sequence number the peer has already passed would make the peer drop it as out of window.
+  tcp_send_segment(c, c.snd_max, kAck, 0, 0, now_ms);
 }
 
 void Stack::tcp_send_stateless(Ipv4Address to, std::uint16_t local_port, std::uint16_t remote_port,
@@ -918,7 +920,7 @@ NetError Stack::tcp_close_listener(TcpListener listener) {
   for (auto& c : connections_) {
     if (c.used && !c.app_owned && c.listener == static_cast<std::int32_t>(index)) {
       if (c.state != TcpState::kSynReceived) {
-        tcp_send_segment(c, c.snd_nxt, kRst | kAck, 0, 0, now_ms_);
+        tcp_send_segment(c, c.snd_max, kRst | kAck, 0, 0, now_ms_);
         ++counters_.tcp_resets_sent;
       }
       c.used = false;
@@ -1023,7 +1025,7 @@ NetError Stack::tcp_close(TcpSocket socket, std::uint64_t now_ms) {
       tcp_enter_closed(*c, NetError::kOk);
       break;
     case TcpState::kSynReceived:
-      tcp_send_segment(*c, c->snd_nxt, kRst | kAck, 0, 0, now_ms);
+      tcp_send_segment(*c, c->snd_max, kRst | kAck, 0, 0, now_ms);
       ++counters_.tcp_resets_sent;
       tcp_enter_closed(*c, NetError::kOk);
       break;
@@ -1052,7 +1054,7 @@ NetError Stack::tcp_abort(TcpSocket socket) {
   c->app_closed = true;
   if (c->state != TcpState::kClosed && c->state != TcpState::kSynSent &&
       c->state != TcpState::kTimeWait) {
-    tcp_send_segment(*c, c->snd_nxt, kRst | kAck, 0, 0, now_ms_);
+    tcp_send_segment(*c, c->snd_max, kRst | kAck, 0, 0, now_ms_);
     ++counters_.tcp_resets_sent;
   }
   tcp_enter_closed(*c, NetError::kOk);
