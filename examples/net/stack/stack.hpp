@@ -111,8 +111,8 @@ class Stack {
   [[nodiscard]] Result<TcpSocket> tcp_connect(Ipv4Address to, std::uint16_t port,
                                               std::uint64_t now_ms);
   // send: copies what fits into the send buffer and returns the count. kBadSocket,
-  // kNotConnected (not yet established), kClosing (close was called or the connection ended:
-  // the error says why: kReset, kTimedOut), kWouldBlock (the buffer is full).
+  // kNotConnected (not yet established), kClosing (our side is shut: FIN queued or sent),
+  // kReset, kTimedOut or kRefused (the connection ended, and why), kWouldBlock (buffer full).
   [[nodiscard]] Result<std::size_t> tcp_send(TcpSocket socket, std::span<const std::byte> data,
                                              std::uint64_t now_ms);
   // receive: copies received in-order bytes. 0 bytes with kOk means the peer closed (end of
