@@ -61,7 +61,8 @@ class DeviceMemory {
   // block as it was, except for padding carved before a retype failed (the watermark counts it).
   template <class NextSlot>
   Carved carve(word paddr, word bytes, NextSlot next_slot) {
-    if (bytes < info_->page_size || !std::has_single_bit(bytes) || paddr % bytes != 0)
+    // (Not std::has_single_bit: a popcount needs libgcc, which bare-metal images do not link.)
+    if (bytes < info_->page_size || (bytes & (bytes - 1)) != 0 || paddr % bytes != 0)
       return {0, CarveError::kBadRange, Error::kInvalidArgument};
     word block = find(paddr, bytes);
     if (block == info_->untyped_count) return {0, CarveError::kNotHeld, Error::kInvalidArgument};
