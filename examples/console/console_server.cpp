@@ -75,6 +75,7 @@ console::Rings& attach_rings(bool& restarted) {
 
 extern "C" void ukernel_image_main(word index) {
   Runtime runtime(index);
+  Uart::attach(runtime);
   bool restarted = false;
   ConsoleServer server(attach_rings(restarted));
   if (restarted) log("console: restarted; input typed while it was down may be lost");

@@ -18,7 +18,8 @@ constexpr unsigned kAddressSpaceBits = Platform::kAddressSpaceBits;  // its page
 constexpr Rights kReadWrite = Rights::kRead | Rights::kWrite;
 }  // namespace
 
-Boot::Boot(word boot_info_address, ImageLoader loader) : loader_(loader) {
+Boot::Boot(word boot_info_address, ImageLoader loader)
+    : loader_(loader), device_memory_(*ukernel::boot_info(boot_info_address)) {
   const ukernel::BootInfo* info = ukernel::boot_info(boot_info_address);
   next_slot_ = info->first_free_slot;
   irq_lines_ = info->irq_lines;
@@ -77,10 +78,38 @@ bool Boot::make_all() {
   for (std::size_t i = 0; i < kServerCount; ++i) {
     if (i != kNamesIndex && !kSystem.servers[i].root && !make_server(i)) return false;
   }
+  if (!carve_mmio()) return false;
   for (std::size_t i = 0; i < kServerCount; ++i) {
     if (!kSystem.servers[i].root && !make_grants(i)) return false;
   }
   return true;
+}
+
+// Every mmio(...) grant's device untyped, carved in increasing address order (the order a
+// device untyped splits in; the description's check guarantees that no two overlap).
+bool Boot::carve_mmio() {
+  word carved_up_to = 0;  // every grant below this address is carved
+  for (;;) {
+    std::size_t server = kServerCount, grant = 0;
+    for (std::size_t s = 0; s < kServerCount; ++s) {
+      for (std::size_t g = 0; g < kSystem.servers[s].grant_count(); ++g) {
+        const sysdesc::Grant& candidate = kSystem.servers[s].grants[g];
+        if (candidate.kind == sysdesc::GrantKind::kMmio && candidate.first >= carved_up_to &&
+            (server == kServerCount ||
+             candidate.first < kSystem.servers[server].grants[grant].first)) {
+          server = s;
+          grant = g;
+        }
+      }
+    }
+    if (server == kServerCount) return true;
+    const sysdesc::Grant& mmio = kSystem.servers[server].grants[grant];
+    Carved carved = device_memory_.carve(mmio.first, mmio.count, [this] { return slot(); });
+    if (!carved.ok())
+      return fail_grant(server, grant, carve_error_text(carved.error), carved.kernel);
+    mmio_untyped_[server][grant] = carved.slot;
+    carved_up_to = mmio.first + mmio.count;
+  }
 }
 
 bool Boot::make_server(std::size_t index) {
@@ -105,6 +134,7 @@ bool Boot::make_server(std::size_t index) {
   if (e == Error::kOk) e = put(kSupervisorSlot, supervisor_endpoint_, Rights::kAll, index);
   if (e == Error::kOk) e = put(kNotificationSlot, c.notification, Rights::kAll, 0);
   if (e == Error::kOk) e = put(kTimerWakeSlot, c.notification, Rights::kWrite, kTimerBit);
+  if (e == Error::kOk) e = put(kAddressSpaceSlot, c.space, Rights::kAll, 0);
   if (e != Error::kOk) return fail(index, "cannot fill its CSpace", e);
   c.names = mint(names_endpoint_, Rights::kAll, index);
   c.timer_wake = mint(c.notification, Rights::kWrite, kTimerBit);
@@ -167,8 +197,6 @@ bool Boot::make_grants(std::size_t index) {
         if (e != Error::kOk) return fail_grant(index, g, "cannot give the memory", e);
         break;
       }
-      case sysdesc::GrantKind::kDevice:
-        break;  // simulated device registers need no capability on the hosted back-end
       case sysdesc::GrantKind::kIoPorts: {
         // Issued from the root task's capability for every port (the description's check
         // rejects I/O ports on a back-end without them).
@@ -177,9 +205,12 @@ bool Boot::make_grants(std::size_t index) {
         if (e != Error::kOk) return fail_grant(index, g, "cannot issue the I/O ports", e);
         break;
       }
-      case sysdesc::GrantKind::kMmio:
-        // The description's check rejects these at compile time where they do not exist.
-        return fail_grant(index, g, "this root task cannot grant it yet", Error::kIllegalOperation);
+      case sysdesc::GrantKind::kMmio: {
+        // Carved by carve_mmio; the server maps it (Runtime::map_mmio).
+        e = ukernel::cnode_move(c.cnode, dest, kRootCNodeSlot, mmio_untyped_[index][g]);
+        if (e != Error::kOk) return fail_grant(index, g, "cannot give the device memory", e);
+        break;
+      }
       case sysdesc::GrantKind::kNone:
         break;
     }

@@ -3,6 +3,7 @@
 // (ServerCaps) to restart servers later.
 #pragma once
 
+#include "supervisor/device_memory.hpp"
 #include "system/layout.hpp"
 
 namespace supervisor {
@@ -60,16 +61,20 @@ class Boot {
   const ServerCaps& caps(std::size_t index) const { return caps_[index]; }
   word names_endpoint() const { return names_endpoint_; }
   word supervisor_endpoint() const { return supervisor_endpoint_; }
+  // The device untyped BootInfo lists, carved into grants (mmio(...) grants are carved first).
+  DeviceMemory& device_memory() { return device_memory_; }
   // The supervisor's capability for the power-off device (0: the back-end has none).
   word power_off_ports() const { return power_off_ports_; }
 
  private:
   [[nodiscard]] bool make_server(std::size_t index);
+  [[nodiscard]] bool carve_mmio();
   [[nodiscard]] bool make_grants(std::size_t index);
   bool fail(std::size_t index, std::string_view what, Error e);
   bool fail_grant(std::size_t index, std::size_t grant, std::string_view what, Error e);
 
   ImageLoader loader_;
+  DeviceMemory device_memory_;
   word untyped_ = 0;
   word next_slot_ = 0;
   word irq_lines_ = 0;
@@ -79,6 +84,8 @@ class Boot {
   word power_off_ports_ = 0;
   ServerCaps caps_[kServerCount];
   word region_frames_[system_example::kSystem.regions.size()] = {};
+  // The device untyped of each mmio(...) grant, until make_grants moves it to its server.
+  word mmio_untyped_[kServerCount][sysdesc::kMaxGrants] = {};
 };
 
 }  // namespace supervisor

@@ -25,11 +25,10 @@ enum class GrantKind : std::uint8_t {
   kNone,
   kIrq,      // an IrqHandler for `first`, signalling the server's own notification
   kIoPorts,  // I/O ports first .. first+count-1 (x86)
-  kMmio,     // device memory at physical `first`, `count` bytes
+  kMmio,     // device untyped of exactly [first, first + count): a power of two, aligned to it
   kMemory,   // an untyped block of `count` bytes, for the server's own objects
   kNotify,   // the right to signal server `target`'s notification
   kShared,   // region `target`, mapped read-write at address `first`
-  kDevice,   // the registers of simulated device `first` (the hosted back-end's I/O)
 };
 
 // One capability a server receives. `role` is how the server's code refers to it.
@@ -58,10 +57,6 @@ constexpr Grant notify(std::string_view role, std::string_view server) {
 }
 constexpr Grant shared(std::string_view role, std::string_view region, word vaddr) {
   return {GrantKind::kShared, role, region, vaddr, 0};
-}
-template <class DeviceId>
-constexpr Grant device(std::string_view role, DeviceId id) {
-  return {GrantKind::kDevice, role, {}, word(id), 1};
 }
 
 inline constexpr std::size_t kMaxGrants = 8;
@@ -131,7 +126,8 @@ enum class Problem : std::uint8_t {
   kIrqTwice,
   kIoPortsUnsupported,
   kMmioUnsupported,
-  kDevicesUnsupported,
+  kMmioSize,
+  kMmioOverlap,
   kUnknownServer,
   kUnknownRegion,
   kDuplicateRole,
@@ -166,8 +162,11 @@ constexpr std::string_view problem_text(Problem p) {
       return "I/O ports granted, but this back-end has no I/O ports";
     case Problem::kMmioUnsupported:
       return "an MMIO region granted, but this back-end has no device memory";
-    case Problem::kDevicesUnsupported:
-      return "simulated device registers granted, but this back-end has no simulated devices";
+    case Problem::kMmioSize:
+      return "an MMIO grant whose size is not a power of two of at least a page, or whose "
+             "address is not a multiple of its size";
+    case Problem::kMmioOverlap:
+      return "two MMIO grants overlap";
     case Problem::kUnknownServer:
       return "a notify grant names a server that is not in the description";
     case Problem::kUnknownRegion:
@@ -200,8 +199,7 @@ constexpr bool overlap(word a, word a_bytes, word b, word b_bytes) {
   return a >= b ? a - b < b_bytes : b - a < a_bytes;
 }
 
-// The first problem of `system` on platform P (P::kHasIoPorts, kHasMmio, kHasDevices,
-// kIrqLines).
+// The first problem of `system` on platform P (P::kHasIoPorts, kHasMmio, kIrqLines).
 template <class P, std::size_t N, std::size_t R>
 constexpr Finding check(const System<N, R>& system) {
   std::size_t roots = 0;
@@ -232,10 +230,21 @@ constexpr Finding check(const System<N, R>& system) {
           break;
         case GrantKind::kMmio:
           if (!P::kHasMmio) return {Problem::kMmioUnsupported, s, g};
-          if (grant.first % kPageSize != 0) return {Problem::kUnalignedAddress, s, g};
-          break;
-        case GrantKind::kDevice:
-          if (!P::kHasDevices) return {Problem::kDevicesUnsupported, s, g};
+          // One device untyped of exactly the range: untyped blocks are powers of two, aligned
+          // to their size.
+          if (grant.count < kPageSize || (grant.count & (grant.count - 1)) != 0 ||
+              grant.first % grant.count != 0)
+            return {Problem::kMmioSize, s, g};
+          // Device memory has one driver: two grants of a range would be two drivers of a device
+          // (or one that holds it twice).
+          for (std::size_t s2 = 0; s2 <= s; ++s2) {
+            for (std::size_t g2 = 0; g2 < system.servers[s2].grant_count(); ++g2) {
+              const Grant& other = system.servers[s2].grants[g2];
+              if ((s2 < s || g2 < g) && other.kind == GrantKind::kMmio &&
+                  overlap(grant.first, grant.count, other.first, other.count))
+                return {Problem::kMmioOverlap, s, g};
+            }
+          }
           break;
         case GrantKind::kNotify:
           if (system.index_of(grant.target) == System<N, R>::kNotFound)
@@ -299,9 +308,10 @@ constexpr bool report() {
                 "system description: I/O ports granted, but this back-end has no I/O ports");
   static_assert(P != Problem::kMmioUnsupported,
                 "system description: MMIO granted, but this back-end has no device memory");
-  static_assert(P != Problem::kDevicesUnsupported,
-                "system description: simulated device registers granted, but this back-end "
-                "has no simulated devices");
+  static_assert(P != Problem::kMmioSize,
+                "system description: an MMIO grant whose size is not a power of two of at least "
+                "a page, or whose address is not a multiple of its size");
+  static_assert(P != Problem::kMmioOverlap, "system description: two MMIO grants overlap");
   static_assert(P != Problem::kUnknownServer,
                 "system description: a notify grant names a server that does not exist");
   static_assert(P != Problem::kUnknownRegion,

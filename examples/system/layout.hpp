@@ -17,6 +17,7 @@ inline constexpr word kNamesSlot = 3;         // the name service, badged with i
 inline constexpr word kSupervisorSlot = 4;    // the supervisor, badged with its index
 inline constexpr word kNotificationSlot = 5;  // its own notification, bound to its thread
 inline constexpr word kTimerWakeSlot = 6;     // the same, badged kTimerBit: hand it to the timer
+inline constexpr word kAddressSpaceSlot = 7;  // its own address space: where it maps device frames
 inline constexpr word kFirstGrantSlot = 8;    // grant i of the description is in slot 8 + i
 inline constexpr word kFirstFreeSlot = 16;    // the rest is the server's; emptied on restart
 static_assert(kFirstGrantSlot + sysdesc::kMaxGrants <= kFirstFreeSlot);

@@ -4,10 +4,13 @@
 // its notification on one endpoint.
 #pragma once
 
+#include <bit>
+
 #include "control.hpp"
 #include "layout.hpp"
 #include "supervisor/protocol.hpp"
 #include "ukernel/format.hpp"
+#include "ukernel/mmio.hpp"
 #include "ukernel/names.hpp"
 
 namespace system_example {
@@ -61,6 +64,31 @@ class Runtime {
         log("{}: cannot register its name (error {})", spec().name, word(registered.error()));
     }
     (void)supervisor_.call<supervisor::Protocol::Ready>();
+  }
+
+  // The registers of this server's mmio(...) grant `role`, mapped at `vaddr` of its own space
+  // (the server's choice: free, and aligned to the grant's size), as the window its driver
+  // reaches them through. The grant's slot holds a device untyped of exactly the granted range
+  // (the supervisor carved it); this makes one device frame of all of it in a free slot and maps
+  // it read-write (device memory: uncached / Device-nGnRnE). Errors: kInvalidArgument if `role`
+  // is not an MMIO grant of this server or `vaddr` is not aligned; the kernel's errors of
+  // retyping and mapping (kSlotOccupied if `vaddr` is taken, ...). A restart empties the slot,
+  // which unmaps the frame and lets the fresh instance map it again.
+  [[nodiscard]] rpc::Result<ukernel::Mmio> map_mmio(std::string_view role, word vaddr) {
+    std::size_t g = kSystem.grant_of(index_, role);
+    if (g == kSystem.kNotFound || spec().grants[g].kind != sysdesc::GrantKind::kMmio)
+      return Error::kInvalidArgument;
+    word bytes = spec().grants[g].count;
+    if (vaddr % bytes != 0) return Error::kInvalidArgument;
+    auto size_bits = unsigned(std::bit_width(bytes) - 1);
+    word frame = slot();
+    Error e = ukernel::retype(kFirstGrantSlot + g, ukernel::ObjectType::kFrame, size_bits,
+                              kSelfCNodeSlot, frame);
+    if (e == Error::kOk)
+      e = ukernel::map_frame(kAddressSpaceSlot, frame, vaddr,
+                             ukernel::Rights::kRead | ukernel::Rights::kWrite);
+    if (e != Error::kOk) return e;
+    return ukernel::Mmio(vaddr, bytes);
   }
 
   // Reserves `count` slots where capability arguments land; returns the first.

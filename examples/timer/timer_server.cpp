@@ -65,6 +65,7 @@ class TimerServer : public rpc::Server<TimerServer, timer::Protocol> {
 
 extern "C" void ukernel_image_main(word index) {
   Runtime runtime(index);
+  Clock::attach(runtime);
   word window = runtime.capability_window();
   TimerServer server(runtime.capability_window(kServerCount));
   Clock::set_deadline(0);

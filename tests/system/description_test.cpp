@@ -9,10 +9,14 @@ using namespace sysdesc;
 
 namespace {
 
-struct Bare {  // an x86-like platform: I/O ports and MMIO, no simulated devices
+struct Bare {  // an x86-like platform: I/O ports and MMIO
   static constexpr bool kHasIoPorts = true;
   static constexpr bool kHasMmio = true;
-  static constexpr bool kHasDevices = false;
+  static constexpr unsigned kIrqLines = 24;
+};
+struct NoDeviceMemory {  // a platform whose devices are all behind I/O ports
+  static constexpr bool kHasIoPorts = true;
+  static constexpr bool kHasMmio = false;
   static constexpr unsigned kIrqLines = 24;
 };
 using Hosted = system_example::Platform;
@@ -29,6 +33,29 @@ static_assert(
     check_one<Bare>({.name = "uart", .priority = 9, .grants = {io_ports("io", 1, 8)}}).ok());
 static_assert(check_one<Hosted>({.name = "uart", .priority = 9, .grants = {io_ports("io", 1, 8)}})
                   .problem == Problem::kIoPortsUnsupported);
+
+// MMIO grants: one device untyped each, so a power of two aligned to its size; one driver per
+// range, so no two grants overlap, within a server or across servers.
+static_assert(check_one<Hosted>({.name = "uart",
+                                 .priority = 9,
+                                 .grants = {mmio("regs", 0xc0000000, 4096),
+                                            mmio("window", 0xc1000000, 1 << 20)}})
+                  .ok());
+constexpr Finding check_two_drivers(word second_address, word second_bytes) {
+  return check<Bare>(System<3, 0>{
+      .servers = {{kRoot,
+                   {.name = "a", .priority = 9, .grants = {mmio("regs", 0xc0010000, 0x10000)}},
+                   {.name = "b",
+                    .priority = 9,
+                    .grants = {irq("irq", 3), mmio("regs", second_address, second_bytes)}}}},
+      .regions = {}});
+}
+static_assert(check_two_drivers(0xc0020000, 0x10000).ok());
+static_assert(check_two_drivers(0xc0000000, 0x10000).ok());
+static_assert(check_two_drivers(0xc0018000, 0x1000).problem == Problem::kMmioOverlap);
+static_assert(check_two_drivers(0xc0000000, 0x20000).problem == Problem::kMmioOverlap);
+static_assert(check_two_drivers(0xc0000000, 0x20000).server == 2);
+static_assert(check_two_drivers(0xc0000000, 0x20000).grant == 1);
 
 // A server with two shared grants, and regions of the given sizes.
 constexpr Finding check_regions(word first_bytes, word second_bytes, word second_address) {
@@ -71,12 +98,27 @@ TEST_CASE("every mistake in a description is found and named") {
       {"io ports on hosted",
        check_one<Hosted>({.name = "s", .priority = 1, .grants = {io_ports("io", 0x3f8, 8)}}),
        Problem::kIoPortsUnsupported, 0},
-      {"mmio on hosted",
-       check_one<Hosted>({.name = "s", .priority = 1, .grants = {mmio("m", 0xfee00000, 4096)}}),
+      {"mmio without device memory",
+       check_one<NoDeviceMemory>(
+           {.name = "s", .priority = 1, .grants = {mmio("m", 0xfee00000, 4096)}}),
        Problem::kMmioUnsupported, 0},
-      {"devices on bare metal",
-       check_one<Bare>({.name = "s", .priority = 1, .grants = {device("d", 0)}}),
-       Problem::kDevicesUnsupported, 0},
+      {"mmio below a page",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {mmio("m", 0xfee00000, 2048)}}),
+       Problem::kMmioSize, 0},
+      {"mmio not a power of two",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {mmio("m", 0xfee00000, 3 * 4096)}}),
+       Problem::kMmioSize, 0},
+      {"mmio not aligned to its size",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {mmio("m", 0xfee01000, 0x2000)}}),
+       Problem::kMmioSize, 0},
+      {"mmio unaligned",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {mmio("m", 0xfee00010, 4096)}}),
+       Problem::kMmioSize, 0},
+      {"mmio twice in one server",
+       check_one<Bare>({.name = "s",
+                        .priority = 1,
+                        .grants = {mmio("a", 0xfee00000, 0x2000), mmio("b", 0xfee01000, 4096)}}),
+       Problem::kMmioOverlap, 1},
       {"unknown server",
        check_one<Bare>({.name = "s", .priority = 1, .grants = {notify("n", "nobody")}}),
        Problem::kUnknownServer, 0},

@@ -1,6 +1,6 @@
-// The hosted back-end as the system description sees it: no I/O ports, and simulated devices
-// (include/ukernel/hosted/devices.hpp) reached through device registers. (The back-end has device
-// memory, docs/hosted.md, but this root task cannot grant it yet: kHasMmio is false.)
+// The hosted back-end as the system description sees it: no I/O ports; device memory, where the
+// simulated console and timer (include/ukernel/hosted/devices.hpp) are MMIO models of one page
+// each, granted like any device's registers.
 // Each back-end has a platform.hpp at this path; the build puts the right one on the include
 // path, so the description itself never tests which back-end it is built for.
 #pragma once
@@ -16,8 +16,7 @@ using ukernel::word;
 struct Platform {
   static constexpr std::string_view kName = "hosted";
   static constexpr bool kHasIoPorts = false;
-  static constexpr bool kHasMmio = false;
-  static constexpr bool kHasDevices = true;
+  static constexpr bool kHasMmio = true;
   static constexpr unsigned kIrqLines = ukernel::arch::Machine::kIrqLines;
   // What the timer service's nanoseconds are here, for figures measured with them (`bench ipc`):
   // the virtual clock (docs/hosted.md) advances a fixed 100 ns per kernel entry
@@ -27,14 +26,14 @@ struct Platform {
 
   // The console UART and its interrupt line.
   static constexpr sysdesc::Grant console_uart() {
-    return sysdesc::device("uart", ukernel::hosted::Device::kConsole);
+    return sysdesc::mmio("uart", ukernel::hosted::kConsoleAddress, ukernel::hosted::kPageBytes);
   }
   static constexpr sysdesc::Grant console_irq() {
     return sysdesc::irq("uart-irq", ukernel::hosted::kConsoleIrqLine);
   }
   // The one-shot timer the timer service drives.
   static constexpr sysdesc::Grant timer_device() {
-    return sysdesc::device("timer", ukernel::hosted::Device::kTimer);
+    return sysdesc::mmio("timer", ukernel::hosted::kTimerAddress, ukernel::hosted::kPageBytes);
   }
   static constexpr sysdesc::Grant timer_irq() {
     return sysdesc::irq("timer-irq", ukernel::hosted::kTimerIrqLine);

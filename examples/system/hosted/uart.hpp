@@ -1,7 +1,10 @@
-// The console UART as the console driver sees it, on the hosted back-end: the simulated
-// device's registers. (On x86-64 the same class reads and writes the 16550's I/O ports.)
+// The console UART as the console driver sees it, on the hosted back-end: the simulated device's
+// registers (include/ukernel/hosted/devices.hpp), in the page the description grants the console
+// ("uart": mmio(...)), mapped at kRegistersAddress. (On x86-64 the same class reads and writes the
+// 16550's I/O ports.)
 #pragma once
 
+#include "system/runtime.hpp"
 #include "ukernel/hosted/devices.hpp"
 
 namespace system_example {
@@ -10,21 +13,24 @@ using ukernel::word;
 
 class Uart {
  public:
-  static bool input_ready() { return (status() & ukernel::hosted::kInputReady) != 0; }
-  static char read() {
-    return static_cast<char>(
-        ukernel::hosted::device_read(kDevice, word(ukernel::hosted::ConsoleRegister::kData)));
+  // Maps the granted registers; once per instance, before any other call.
+  static void attach(Runtime& runtime) {
+    auto window = runtime.map_mmio("uart", kRegistersAddress);
+    if (!window.ok()) fail("console: cannot map the UART's registers");
+    registers_ = window.value();
   }
+  static bool input_ready() {
+    return (registers_.read64(word(Register::kStatus)) & ukernel::hosted::kInputReady) != 0;
+  }
+  static char read() { return static_cast<char>(registers_.read64(word(Register::kData))); }
   static void write(char c) {
-    ukernel::hosted::device_write(kDevice, word(ukernel::hosted::ConsoleRegister::kData),
-                                  static_cast<unsigned char>(c));
+    registers_.write64(word(Register::kData), static_cast<unsigned char>(c));
   }
 
  private:
-  static constexpr auto kDevice = ukernel::hosted::Device::kConsole;
-  static word status() {
-    return ukernel::hosted::device_read(kDevice, word(ukernel::hosted::ConsoleRegister::kStatus));
-  }
+  using Register = ukernel::hosted::ConsoleRegister;
+  static constexpr word kRegistersAddress = 0x30000000;
+  static inline ukernel::Mmio registers_;
 };
 
 }  // namespace system_example

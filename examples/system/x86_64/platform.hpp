@@ -1,5 +1,5 @@
 // The x86-64 back-end as the system description sees it: I/O ports (reached through IoPorts
-// capabilities, docs/x86_64.md), the I/O APIC's interrupt lines, no simulated devices. The
+// capabilities, docs/x86_64.md), device memory, the I/O APIC's interrupt lines. The
 // console is COM1 (a 16550 at 0x3f8, ISA IRQ 4 = I/O APIC pin 4); the timer service's clock is
 // the PIT (ports 0x40-0x43; ISA IRQ 0 arrives at I/O APIC pin 2, as on every PC since the
 // APIC: QEMU's q35 has the usual interrupt source override) plus the TSC, which it calibrates
@@ -17,8 +17,7 @@ using ukernel::word;
 struct Platform {
   static constexpr std::string_view kName = "x86_64";
   static constexpr bool kHasIoPorts = true;
-  static constexpr bool kHasMmio = false;  // the root task cannot grant device memory yet
-  static constexpr bool kHasDevices = false;
+  static constexpr bool kHasMmio = true;
   static constexpr unsigned kIrqLines = 24;  // the I/O APIC's pins (arch::Machine::kIrqLines)
   // What the timer service's nanoseconds are here, for figures measured with them (`bench ipc`):
   // run-system runs QEMU with -icount shift=0, so the TSC and the PIT advance one nanosecond per

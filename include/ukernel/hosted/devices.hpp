@@ -3,11 +3,11 @@
 //
 // A bare-metal driver reaches its device through I/O ports or MMIO. A hosted driver reaches a
 // device model attached to the device window (below) the same way, through a device frame and
-// ukernel::Mmio; the example system's console and timer are still reached with device_read /
-// device_write, an ungated hosted analogue of an `in`/`out` instruction, until the example
-// system's root task can grant device memory. Each device raises an interrupt line as real
-// hardware would, through the simulation's event queue, so a driver waits for it with an
-// IrqHandler and a notification exactly as on hardware.
+// ukernel::Mmio: the console and the timer are MMIO models at kConsoleAddress and kTimerAddress,
+// attached by every Simulation, so only a thread that holds a frame of their page (the example
+// system grants it with mmio(...)) can touch them; anything else faults with kMemoryAccess. Each
+// device raises an interrupt line as real hardware would, through the simulation's event queue,
+// so a driver waits for it with an IrqHandler and a notification exactly as on hardware.
 //
 // The host program (not the simulated system) feeds console input and collects the output:
 // input arrives at virtual times (a script) or "now" (an interactive stdin), and the output
@@ -31,7 +31,8 @@ class Bus;
 // its space (ukernel/mmio.hpp); the frames come from the device untyped of kDeviceRegions.
 inline constexpr word kDeviceWindowBase = 0xc000'0000;
 inline constexpr word kDeviceWindowBytes = 0x2000'0000;  // 512 MiB: one device untyped block
-// The fixed platform devices, one page each.
+// The fixed platform devices, one page each (kPageBytes).
+inline constexpr word kPageBytes = 0x1000;
 inline constexpr word kConsoleAddress = 0xc000'0000;
 inline constexpr word kTimerAddress = 0xc000'1000;
 // Free for device models' register windows (PCI BARs and the like).
@@ -72,30 +73,27 @@ Bus& machine_bus();
 // also logged on stderr.
 std::uint64_t dropped_msis();
 
-// Device numbers: what a system description grants a hosted driver (device("uart", ...)).
-enum class Device : word { kConsole = 0, kTimer = 1, kCount = 2 };
-
 // Interrupt lines of the devices.
 inline constexpr unsigned kConsoleIrqLine = 4;
 inline constexpr unsigned kTimerIrqLine = 2;
 
-// Console registers. Reading kData takes the next input byte (0 if none); writing it prints one
-// byte. kStatus has kInputReady while input bytes are waiting, kInputClosed once no more will
-// come (end of the script or of stdin). The line is raised whenever new input arrives.
-enum class ConsoleRegister : word { kStatus = 0, kData = 1 };
+// Console registers: offsets in its page, 8 bytes each, read and written whole (any other access
+// reads all ones and is ignored). Reading kData takes the next input byte (0 if none); writing it
+// prints one byte. kStatus has kInputReady while input bytes are waiting, kInputClosed once no
+// more will come (end of the script or of stdin). The line is raised whenever new input arrives.
+enum class ConsoleRegister : word { kStatus = 0, kData = 8 };
 inline constexpr word kInputReady = 1;
 inline constexpr word kInputClosed = 2;
 
-// Timer registers. kNow reads the virtual clock (ns). Writing kDeadline (absolute ns; 0 to
-// disarm) raises the line once at that time, replacing any earlier deadline.
-enum class TimerRegister : word { kNow = 0, kDeadline = 1 };
-
-// --- the driver's side (server code) --------------------------------------------------------
-// An unknown device or register reads 0 and ignores writes.
-word device_read(Device device, word reg);
-void device_write(Device device, word reg, word value);
+// Timer registers, in its page, as the console's. kNow reads the virtual clock (ns). Writing
+// kDeadline (absolute ns; 0 to disarm) raises the line once at that time, replacing any earlier
+// deadline.
+enum class TimerRegister : word { kNow = 0, kDeadline = 8 };
 
 // --- the host's side --------------------------------------------------------------------------
+// Attaches the console and timer models at their pages; every Simulation does so when it is
+// constructed (false if something already sits there).
+[[nodiscard]] bool attach_platform_devices();
 // Forgets all device state (input, output, deadline); call before each Simulation.
 void reset_devices();
 // Queues console input that starts to arrive at virtual time `at_ns`, or when the input queued

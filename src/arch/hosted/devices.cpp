@@ -1,4 +1,6 @@
-// The hosted console UART and timer (see include/ukernel/hosted/devices.hpp).
+// The hosted console UART and timer (see include/ukernel/hosted/devices.hpp): two MMIO models,
+// attached at kConsoleAddress and kTimerAddress by every Simulation, so a driver reaches them only
+// through a device frame of their page (its grant), as on hardware.
 //
 // Both raise their interrupt lines through the simulation's event queue (the same queue
 // Simulation::raise_irq feeds), so pending input or a programmed deadline is an event the idle
@@ -15,6 +17,7 @@
 #include <deque>
 
 #include "state.hpp"
+#include "ukernel/hosted/bus.hpp"
 
 namespace ukernel::hosted {
 
@@ -70,9 +73,9 @@ bool input_ready(std::uint64_t now) {
   return front.at_ns + g_devices.input_offset * kInputByteNs <= now;
 }
 
-word console_read(ConsoleRegister reg) {
+word console_read(word offset) {
   std::uint64_t now = arch::hosted().now_ns;
-  switch (reg) {
+  switch (ConsoleRegister(offset)) {
     case ConsoleRegister::kStatus:
       return (input_ready(now) ? kInputReady : 0) |
              (g_devices.input.empty() && now >= g_devices.closed_at_ns ? kInputClosed : 0);
@@ -97,29 +100,54 @@ void timer_arm(std::uint64_t deadline_ns) {
   if (deadline_ns != 0) raise_at(kTimerIrqLine, deadline_ns > s.now_ns ? deadline_ns : s.now_ns);
 }
 
-}  // namespace
-
-word device_read(Device device, word reg) {
-  switch (device) {
-    case Device::kConsole:
-      return console_read(ConsoleRegister(reg));
-    case Device::kTimer:
-      return TimerRegister(reg) == TimerRegister::kNow ? arch::hosted().now_ns
-                                                       : g_devices.deadline_ns;
-    case Device::kCount:
-      break;
-  }
-  return 0;
+word all_ones(unsigned width) {
+  return width == 8 ? ~word{0} : (word{1} << (8 * width)) - 1;
 }
 
-void device_write(Device device, word reg, word value) {
-  if (device == Device::kConsole && ConsoleRegister(reg) == ConsoleRegister::kData) {
+// Each model has two registers of 8 bytes, read and written whole, as the drivers do; any other
+// access is one the device does not decode: all ones, writes ignored (bus.hpp).
+constexpr word kRegisterBytes = 8;
+constexpr word kRegisterCount = 2;
+
+bool whole_register(word offset, unsigned width) {
+  return width == kRegisterBytes && offset % kRegisterBytes == 0 &&
+         offset / kRegisterBytes < kRegisterCount;
+}
+
+class ConsoleModel final : public MmioDevice {
+ public:
+  word read(word offset, unsigned width) override {
+    return whole_register(offset, width) ? console_read(offset) : all_ones(width);
+  }
+  void write(word offset, unsigned width, word value) override {
+    if (!whole_register(offset, width) || ConsoleRegister(offset) != ConsoleRegister::kData) return;
     merge_kernel_console();
     char c = static_cast<char>(value);
     append(std::string_view(&c, 1));
-  } else if (device == Device::kTimer && TimerRegister(reg) == TimerRegister::kDeadline) {
-    timer_arm(value);
   }
+};
+
+class TimerModel final : public MmioDevice {
+ public:
+  word read(word offset, unsigned width) override {
+    if (!whole_register(offset, width)) return all_ones(width);
+    return TimerRegister(offset) == TimerRegister::kNow ? arch::hosted().now_ns
+                                                        : g_devices.deadline_ns;
+  }
+  void write(word offset, unsigned width, word value) override {
+    if (whole_register(offset, width) && TimerRegister(offset) == TimerRegister::kDeadline)
+      timer_arm(value);
+  }
+};
+
+ConsoleModel g_console_model;
+TimerModel g_timer_model;
+
+}  // namespace
+
+bool attach_platform_devices() {
+  return attach_device(kConsoleAddress, kPageBytes, g_console_model) &&
+         attach_device(kTimerAddress, kPageBytes, g_timer_model);
 }
 
 void reset_devices() {

@@ -47,6 +47,11 @@ Simulation::Simulation(const SimulationConfig& config) {
   core::kernel().fastpath_enabled = config.fastpath;
   if (config.trace) s.trace.resize(kTraceCapacity);
   arch::install_fault_handlers();
+  // The machine's own devices, in the device window like any model (a driver needs their frame).
+  if (!attach_platform_devices()) {
+    std::fprintf(stderr, "hosted: cannot attach the console and timer models\n");
+    std::abort();
+  }
 }
 
 Simulation::~Simulation() {
