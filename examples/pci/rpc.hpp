@@ -25,13 +25,13 @@ struct ClaimInfo {
   word msix_pba_bar = 0, msix_pba_offset = 0;
 };
 
-// Configuration-space offsets a driver may not write: the command register (the server owns
-// memory decoding and bus mastering), the BARs, the expansion ROM, and the bridge/bus numbers.
+// Configuration-space offsets a driver may not write: the command and status registers (the server
+// owns memory decoding and bus mastering), the BARs, the expansion ROM, and the bridge/bus numbers.
 constexpr bool config_write_forbidden(word offset, word width) {
   auto touches = [&](word first, word bytes) {
     return offset < first + bytes && first < offset + width;
   };
-  return touches(0x04, 2) || touches(0x10, 24) || touches(0x30, 4);
+  return touches(0x04, 4) || touches(0x10, 24) || touches(0x30, 4);
 }
 
 struct Protocol {

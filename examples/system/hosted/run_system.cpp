@@ -108,6 +108,7 @@ std::string run_script(const RunOptions& options, const std::vector<std::string>
     ukernel::hosted::console_close_input(at);
     sim.run(root, at);
     transcript = ukernel::hosted::console_transcript();
+    if (disk != nullptr && options.after_run) options.after_run(*disk);
   }
   ukernel::hosted::console_echo(false);
   return transcript;

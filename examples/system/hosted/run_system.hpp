@@ -20,6 +20,8 @@ struct RunOptions {
   std::string disk{};
   // Called with the disk once it is attached (tests inject errors, read the model's records).
   std::function<void(HostedDisk&)> on_disk{};
+  // Called with the disk when the run has ended (tests read what the models recorded).
+  std::function<void(HostedDisk&)> after_run{};
 };
 
 // Runs the system with `lines` typed at the console once the system is up, each `line_gap_ns`
