@@ -16,6 +16,7 @@
 // answers kNotFound.
 #include <bit>
 
+#include "blk/block_bridge.hpp"
 #include "blk/virtio_blk.hpp"
 #include "pci/rpc.hpp"
 #include "system/runtime.hpp"
@@ -81,10 +82,6 @@ consteval std::array<SessionSpec, kSessions> session_specs() {
   return out;
 }
 constexpr std::array<SessionSpec, kSessions> kSessionSpecs = session_specs();
-
-block::Status status_of(virtio_blk::Error e) {
-  return e == virtio_blk::Error::kOk ? block::Status::kOk : block::Status::kIoError;
-}
 
 class BlkServer : public rpc::Server<BlkServer, block::Protocol> {
  public:
@@ -170,12 +167,10 @@ class BlkServer : public rpc::Server<BlkServer, block::Protocol> {
   rpc::Result<block::Geometry> handle(block::Protocol::Open) {
     Session* s = find(badge());
     if (s == nullptr || !driver_.ready()) return Error::kNotFound;
-    const SessionSpec& spec = kSessionSpecs[std::size_t(s - sessions_)];
-    block::Geometry geometry{driver_.capacity_sectors(), std::uint32_t(virtio_blk::kSectorBytes),
-                             spec.bytes, kMaxInFlight};
-    ++s->generation;  // completions of the old session are dropped
-    if (s->bus == 0 || s->base == nullptr ||
-        !s->session.open(ukernel::SharedRegion(s->base, spec.bytes), geometry))
+    const std::size_t i = index_of(*s);
+    block::Geometry geometry;
+    if (s->base == nullptr ||
+        !bridge_.open(i, ukernel::SharedRegion(s->base, kSessionSpecs[i].bytes), s->bus, geometry))
       return Error::kInvalidArgument;
     return geometry;
   }
@@ -183,17 +178,22 @@ class BlkServer : public rpc::Server<BlkServer, block::Protocol> {
     // Only reached when the answer is immediate (see kick() for the waiting case).
     Session* s = find(badge());
     if (s == nullptr || !driver_.ready()) return Error::kNotFound;
-    if (!s->session.is_open()) return Error::kIllegalOperation;
-    if (s->session.corrupt()) return Error::kInvalidArgument;
+    block::Session& session = bridge_.session(index_of(*s));
+    if (!session.is_open()) return Error::kIllegalOperation;
+    if (session.corrupt()) return Error::kInvalidArgument;
     return {};
   }
 
   // A Kick: submits what it can; true if the reply was saved (answered at a completion).
   bool kick(word client) {
     Session* s = find(client);
-    if (s == nullptr || !driver_.ready() || !s->session.is_open()) return false;
-    pump(*s);
-    if (s->session.corrupt() || s->session.in_flight() == 0) return false;
+    if (s == nullptr || !driver_.ready()) return false;
+    const std::size_t i = index_of(*s);
+    block::Session& session = bridge_.session(i);
+    if (!session.is_open()) return false;
+    bridge_.pump(i);
+    (void)bridge_.take_posted(i);  // this Kick sees them, whatever it answers
+    if (session.corrupt() || session.in_flight() == 0) return false;
     if (s->waiting) return false;  // one waiting Kick per client; this one answers at once
     if (ukernel::CNode(kSelfCNodeSlot).save_reply(s->reply_slot) != Error::kOk) return false;
     s->waiting = true;
@@ -203,29 +203,17 @@ class BlkServer : public rpc::Server<BlkServer, block::Protocol> {
   // The device's interrupt (or a poll): post completions, answer waiting Kicks, refill.
   void on_interrupt() {
     if (!driver_.ready()) return;
-    virtio_blk::Completion c;
-    for (;;) {
-      virtio_blk::Error e = driver_.next_completion(c);
-      if (e == virtio_blk::Error::kNone) break;
-      if (e != virtio_blk::Error::kOk) fail("blk: the device broke its queue; restarting");
-      Pending& p = pending_[c.tag];
-      Session& s = sessions_[p.session];
-      if (p.busy && p.generation == s.generation) {
-        if (c.result != virtio_blk::Error::kOk)
-          log("blk: request {} failed: {}", p.id, virtio_blk::describe(c.result));
-        (void)s.session.complete(p.id, status_of(c.result));
-        s.posted = true;
-      }
-      p = {};
-    }
-    for (Session& s : sessions_) {
-      if (s.session.is_open()) pump(s);
-      if (s.waiting && (s.posted || s.session.in_flight() == 0 || s.session.corrupt())) {
+    if (!bridge_.device_done()) fail("blk: the device broke its queue; restarting");
+    for (std::size_t i = 0; i < kSessions; ++i) {
+      Session& s = sessions_[i];
+      block::Session& session = bridge_.session(i);
+      if (session.is_open()) bridge_.pump(i);
+      bool posted = bridge_.take_posted(i);
+      if (s.waiting && (posted || session.in_flight() == 0 || session.corrupt())) {
         (void)ukernel::send(s.reply_slot, Message(ukernel::MessageInfo(0, 0)));
         (void)ukernel::cnode_delete(kSelfCNodeSlot, s.reply_slot);
         s.waiting = false;
       }
-      s.posted = false;
     }
     (void)ukernel::irq_ack(kIrqSlot);
   }
@@ -263,42 +251,14 @@ class BlkServer : public rpc::Server<BlkServer, block::Protocol> {
     return nullptr;
   }
 
-  // Hands the session's queued requests to the device while it has a free slot.
-  void pump(Session& s) {
-    const std::size_t index = std::size_t(&s - sessions_);
-    for (;;) {
-      std::size_t tag = 0;
-      while (tag < kMaxInFlight && pending_[tag].busy)
-        ++tag;
-      if (tag == kMaxInFlight) return;
-      block::Request r;
-      if (!s.session.next(r)) return;
-      std::span<std::byte> data = s.session.data(r);
-      ukernel::virtio::DmaRegion region{data.data(), s.bus + block::kDataOffset + r.offset,
-                                        data.size()};
-      virtio_blk::Operation op =
-          r.op == std::uint32_t(block::Op::kRead)    ? virtio_blk::Operation::kRead
-          : r.op == std::uint32_t(block::Op::kWrite) ? virtio_blk::Operation::kWrite
-                                                     : virtio_blk::Operation::kFlush;
-      virtio_blk::Error e = driver_.submit(op, r.lba, region, std::uint32_t(tag));
-      if (e != virtio_blk::Error::kOk) {
-        // Checked already against the geometry; the device's own limits (read-only, no
-        // flush, too many segments) answer here.
-        log("blk: request {} refused: {}", r.id, virtio_blk::describe(e));
-        (void)s.session.complete(r.id, block::Status::kIoError);
-        s.posted = true;
-        continue;
-      }
-      pending_[tag] = {true, index, s.generation, r.id};
-    }
-  }
+  std::size_t index_of(const Session& s) const { return std::size_t(&s - sessions_); }
 
   Runtime& runtime_;
   Driver driver_;
   ukernel::Mmio bars_[6];
   ukernel::virtio::BarWindows<ukernel::Mmio> windows_;
   Session sessions_[kSessions];
-  Pending pending_[kMaxInFlight];
+  blk::BlockBridge<Driver, kSessions, kMaxInFlight> bridge_{driver_};
 };
 
 // The receive loop of Runtime::serve, except that a Kick may be answered later.
