@@ -20,6 +20,10 @@ inline constexpr word kTimerWakeSlot = 6;     // the same, badged kTimerBit: han
 inline constexpr word kAddressSpaceSlot = 7;  // its own address space: where it maps device frames
 inline constexpr word kFirstGrantSlot = 8;    // grant i of the description is in slot 8 + i
 inline constexpr word kFirstFreeSlot = 16;    // the rest is the server's; emptied on restart
+// Where the PCI server finds the first bus of ECAM (1 MiB), mapped by the root task with its
+// kPciHost grant (whose slot holds the 32-bit BAR window as device untyped).
+inline constexpr word kPciEcamAddress = 0x50000000;
+inline constexpr unsigned kPciEcamBits = 20;
 static_assert(kFirstGrantSlot + sysdesc::kMaxGrants <= kFirstFreeSlot);
 
 // Bits of a server's notification word: who signalled it.
