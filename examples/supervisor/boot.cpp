@@ -9,6 +9,7 @@
 namespace supervisor {
 
 using namespace system_example;
+using ukernel::kFirstUntypedSlot;
 using ukernel::kRootAddressSpaceSlot;
 using ukernel::kRootCNodeSlot;
 
@@ -23,6 +24,15 @@ Boot::Boot(word boot_info_address, ImageLoader loader) : loader_(loader) {
   next_slot_ = info->first_free_slot;
   irq_lines_ = info->irq_lines;
   untyped_ = ukernel::largest_ram_untyped(*info);
+  pci_ = info->pci;
+  // The device untyped entries that are the host bridge's ECAM window and 32-bit BAR window
+  // (BootInfo lists them as their own entries).
+  for (word i = 0; i < info->untyped_count; ++i) {
+    const ukernel::BootInfo::Untyped& u = info->untyped[i];
+    if (u.is_device == 0) continue;
+    if (pci_.ecam_size != 0 && u.paddr == pci_.ecam_paddr) ecam_untyped_ = kFirstUntypedSlot + i;
+    if (pci_.mmio_size != 0 && u.paddr == pci_.mmio_paddr) mmio_untyped_ = kFirstUntypedSlot + i;
+  }
 }
 
 word Boot::make(ObjectType type, unsigned size_bits) {
@@ -64,8 +74,10 @@ bool Boot::make_all() {
   for (std::size_t r = 0; r < kSystem.regions.size(); ++r) {
     // A power of two of at least a page (the description's check): one frame of that size.
     auto bits = unsigned(std::bit_width(kSystem.regions[r].bytes) - 1);
-    region_frames_[r] = make(ObjectType::kFrame, bits);
-    if (region_frames_[r] == 0) {
+    region_frames_[r] = slot();
+    if (ukernel::retype(untyped_, ObjectType::kFrame, bits, kRootCNodeSlot, region_frames_[r], 1,
+                        kSystem.regions[r].dma ? ukernel::FrameAttributes::kDma
+                                               : ukernel::FrameAttributes::kNone) != Error::kOk) {
       ukernel::log("boot: region '{}': not enough memory", kSystem.regions[r].name);
       return false;
     }
@@ -105,6 +117,7 @@ bool Boot::make_server(std::size_t index) {
   if (e == Error::kOk) e = put(kSupervisorSlot, supervisor_endpoint_, Rights::kAll, index);
   if (e == Error::kOk) e = put(kNotificationSlot, c.notification, Rights::kAll, 0);
   if (e == Error::kOk) e = put(kTimerWakeSlot, c.notification, Rights::kWrite, kTimerBit);
+  if (e == Error::kOk) e = put(kSelfSpaceSlot, c.space, Rights::kAll, 0);
   if (e != Error::kOk) return fail(index, "cannot fill its CSpace", e);
   c.names = mint(names_endpoint_, Rights::kAll, index);
   c.timer_wake = mint(c.notification, Rights::kWrite, kTimerBit);
@@ -156,6 +169,9 @@ bool Boot::make_grants(std::size_t index) {
         word frame = mint(region_frames_[kSystem.region_of(grant.target)], kReadWrite, 0);
         e = frame ? ukernel::map_frame(c.space, frame, grant.first, kReadWrite)
                   : Error::kNotEnoughMemory;
+        // The frame's capability too: a driver asks a DMA region's bus address through it.
+        if (e == Error::kOk)
+          e = ukernel::cnode_copy(c.cnode, dest, kRootCNodeSlot, frame, kReadWrite);
         if (e != Error::kOk) return fail_grant(index, g, "cannot map the shared region", e);
         break;
       }
@@ -177,6 +193,48 @@ bool Boot::make_grants(std::size_t index) {
         if (e != Error::kOk) return fail_grant(index, g, "cannot issue the I/O ports", e);
         break;
       }
+      case sysdesc::GrantKind::kPciHost: {
+        // The first bus of ECAM mapped at kPciEcamAddress, and the 32-bit BAR window as device
+        // untyped in the grant's slot (an untyped cannot be copied: the root task gives up its
+        // own). No host bridge: nothing is given, and the PCI server finds no functions.
+        if (ecam_untyped_ == 0 || mmio_untyped_ == 0) break;
+        word ecam = slot();
+        e = ukernel::retype(ecam_untyped_, ObjectType::kFrame, kPciEcamBits, kRootCNodeSlot, ecam);
+        if (e == Error::kOk) e = ukernel::map_frame(c.space, ecam, kPciEcamAddress, kReadWrite);
+        if (e == Error::kOk) e = ukernel::cnode_move(c.cnode, dest, kRootCNodeSlot, mmio_untyped_);
+        if (e != Error::kOk) return fail_grant(index, g, "cannot give the host bridge", e);
+        pci_server_ = index;
+        break;
+      }
+      case sysdesc::GrantKind::kPci:
+        break;  // claimed from the PCI server, which reads the identity in the description
+      case sysdesc::GrantKind::kMsi: {
+        // The first line nobody has: claimed and answering msi_message(), and not a wired line
+        // the description grants (a later server's wired grant must still find it free).
+        bool done = false;
+        for (word line = 0; line < irq_lines_ && !done; ++line) {
+          if (wired_in_description(line)) continue;
+          word handler = slot();
+          if (ukernel::irq_control_get(ukernel::kIrqControlSlot, line, kRootCNodeSlot, handler) !=
+              Error::kOk)
+            continue;
+          if (!ukernel::IrqHandler(handler).msi_message().ok()) {
+            (void)ukernel::cnode_delete(kRootCNodeSlot, handler);
+            continue;
+          }
+          word signal = mint(c.notification, Rights::kWrite, irq_bit(g));
+          e = signal ? ukernel::irq_set_notification(handler, signal) : Error::kNotEnoughMemory;
+          if (e == Error::kOk) e = ukernel::cnode_move(c.cnode, dest, kRootCNodeSlot, handler);
+          if (e != Error::kOk) return fail_grant(index, g, "cannot bind the MSI line", e);
+          done = true;
+        }
+        // Not fatal: the driver finds the slot empty and says so (a back-end whose lines do not
+        // answer msi_message() yet still boots the rest of the system).
+        if (!done)
+          ukernel::log("boot: server '{}', grant '{}': no free message-signalled interrupt line",
+                       spec.name, grant.role);
+        break;
+      }
       case sysdesc::GrantKind::kMmio:
         // The description's check rejects these at compile time where they do not exist.
         return fail_grant(index, g, "this root task cannot grant it yet", Error::kIllegalOperation);
@@ -185,6 +243,16 @@ bool Boot::make_grants(std::size_t index) {
     }
   }
   return true;
+}
+
+bool Boot::wired_in_description(word line) {
+  for (const sysdesc::Server& server : kSystem.servers) {
+    for (std::size_t g = 0; g < server.grant_count(); ++g) {
+      if (server.grants[g].kind == sysdesc::GrantKind::kIrq && server.grants[g].first == line)
+        return true;
+    }
+  }
+  return false;
 }
 
 bool Boot::start(std::size_t index) {

@@ -62,11 +62,16 @@ class Boot {
   word supervisor_endpoint() const { return supervisor_endpoint_; }
   // The supervisor's capability for the power-off device (0: the back-end has none).
   word power_off_ports() const { return power_off_ports_; }
+  // The PCI host bridge as the kernel reported it (BootInfo::pci), for the PCI server.
+  const ukernel::BootInfo::PciHost& pci() const { return pci_; }
+  // The server holding the kPciHost grant (kServerCount: none).
+  std::size_t pci_server() const { return pci_server_; }
 
  private:
   [[nodiscard]] bool make_server(std::size_t index);
   [[nodiscard]] bool make_grants(std::size_t index);
   bool fail(std::size_t index, std::string_view what, Error e);
+  static bool wired_in_description(word line);
   bool fail_grant(std::size_t index, std::size_t grant, std::string_view what, Error e);
 
   ImageLoader loader_;
@@ -77,6 +82,10 @@ class Boot {
   word names_endpoint_ = 0;
   word supervisor_endpoint_ = 0;
   word power_off_ports_ = 0;
+  ukernel::BootInfo::PciHost pci_{};
+  word ecam_untyped_ = 0;
+  word mmio_untyped_ = 0;
+  std::size_t pci_server_ = kServerCount;
   ServerCaps caps_[kServerCount];
   word region_frames_[system_example::kSystem.regions.size()] = {};
 };

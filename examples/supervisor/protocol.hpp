@@ -48,7 +48,11 @@ struct Protocol {
   // Shell only. Errors: kInsufficientRights (not the shell), kIllegalOperation (the back-end
   // has no power-off device: a hosted run ends when its input does).
   using PowerOff = rpc::Method<6, void()>;
-  using Methods = rpc::Methods<Ready, WaitUp, Status, Kill, Crash, PowerOff>;
+  // The PCI host bridge (BootInfo::pci): {ecam_paddr, ecam_size, bus_first, bus_last,
+  // mmio_paddr, mmio_size, mmio64_paddr, mmio64_size, firmware_assigned}. Only for the server
+  // holding the kPciHost grant (others: kInsufficientRights).
+  using PciHost = rpc::Method<7, std::array<word, 9>(), rpc::Semantics::kIdempotent>;
+  using Methods = rpc::Methods<Ready, WaitUp, Status, Kill, Crash, PowerOff, PciHost>;
 };
 
 }  // namespace supervisor

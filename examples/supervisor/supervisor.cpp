@@ -3,6 +3,7 @@
 
 #include <atomic>
 
+#include "pci/rpc.hpp"
 #include "supervisor/protocol.hpp"
 #include "supervisor/restart_policy.hpp"
 #include "system/control.hpp"
@@ -208,7 +209,41 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
     return Platform::power_off(boot_.power_off_ports());
   }
 
+  rpc::Result<std::array<word, 9>> handle(Protocol::PciHost) {
+    if (badge() != boot_.pci_server()) return Error::kInsufficientRights;
+    const ukernel::BootInfo::PciHost& p = boot_.pci();
+    return std::array<word, 9>{p.ecam_paddr,   p.ecam_size,   p.bus_first,
+                               p.bus_last,     p.mmio_paddr,  p.mmio_size,
+                               p.mmio64_paddr, p.mmio64_size, p.firmware_assigned};
+  }
+
  private:
+  // Before a driver with a PCI function is restarted or stopped: its function's bus mastering
+  // goes off, so the device stops writing memory the driver no longer controls. A PCI server
+  // that is not running cannot be asked (it turns bus mastering off for every function when it
+  // starts again; docs/example-system.md).
+  void stop_bus_master(std::size_t index) {
+    std::size_t pci = boot_.pci_server();
+    if (pci == kServerCount || pci == index || !has_pci_grant(index)) return;
+    if (g.states[pci] != State::kRunning) {
+      ukernel::log("supervisor: pci is down; {}'s device keeps bus mastering until it restarts",
+                   kSystem.servers[index].name);
+      return;
+    }
+    rpc::Client<pci::Protocol> server(boot_.caps(pci).endpoint);
+    auto stopped = server.call<pci::Protocol::StopBusMaster>(word(index));
+    if (!stopped.ok() && stopped.error() != Error::kNotFound)
+      ukernel::log("supervisor: pci cannot stop {}'s bus mastering (error {})",
+                   kSystem.servers[index].name, word(stopped.error()));
+  }
+  static bool has_pci_grant(std::size_t index) {
+    const sysdesc::Server& server = kSystem.servers[index];
+    for (std::size_t grant = 0; grant < server.grant_count(); ++grant) {
+      if (server.grants[grant].kind == sysdesc::GrantKind::kPci) return true;
+    }
+    return false;
+  }
+
   void check_up() {
     for (std::size_t i = 0; i < kServerCount; ++i) {
       if (!kSystem.servers[i].root && !ready_[i]) return;
@@ -236,6 +271,7 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
     State state = g.states[index];
     if (state != State::kRunning && state != State::kStarting) return;  // already handled
     std::string_view name = kSystem.servers[index].name;
+    stop_bus_master(index);  // at once: a restart may wait for its backoff
     char text[96];
     std::size_t n =
         failure.kind == ukernel::FaultKind(0)
@@ -266,6 +302,7 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
   void restart(std::size_t index) {
     const ServerCaps& c = boot_.caps(index);
     (void)ukernel::thread_suspend(c.thread);
+    stop_bus_master(index);
     if (index != kNamesIndex) {
       if (Error e = boot_.renew_endpoint(index); e != Error::kOk) {
         ukernel::log("supervisor: cannot renew the endpoint of {} (error {})",
@@ -285,6 +322,7 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
     const ServerCaps& c = boot_.caps(index);
     g.states[index] = state;
     (void)ukernel::thread_suspend(c.thread);
+    stop_bus_master(index);
     (void)ukernel::cnode_revoke(ukernel::kRootCNodeSlot, c.endpoint);
     (void)ukernel::cnode_delete(ukernel::kRootCNodeSlot, c.endpoint);
     (void)ukernel::cnode_delete(ukernel::kRootCNodeSlot, c.thread);

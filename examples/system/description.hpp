@@ -30,6 +30,10 @@ enum class GrantKind : std::uint8_t {
   kNotify,   // the right to signal server `target`'s notification
   kShared,   // region `target`, mapped read-write at address `first`
   kDevice,   // the registers of simulated device `first` (the hosted back-end's I/O)
+  kPciHost,  // the PCI host bridge: its ECAM window as device untyped (the PCI server's)
+  kPci,      // PCI function vendor `first`, device `count`: claimed through the PCI server
+  kMsi,      // an IrqHandler for a free message-signalled line, signalling the server's
+             // notification with irq_bit(grant)
 };
 
 // One capability a server receives. `role` is how the server's code refers to it.
@@ -64,6 +68,21 @@ constexpr Grant device(std::string_view role, DeviceId id) {
   return {GrantKind::kDevice, role, {}, word(id), 1};
 }
 
+// The PCI server's grant: the host bridge of BootInfo::pci. One server holds it.
+constexpr Grant pci_host(std::string_view role) {
+  return {GrantKind::kPciHost, role, {}, 0, 0};
+}
+// A driver's PCI function, by identity (BAR addresses exist only at run time). The driver
+// claims it from the PCI server, which gives it that function's BARs and nothing else.
+constexpr Grant pci(std::string_view role, word vendor, word device) {
+  return {GrantKind::kPci, role, {}, vendor, device};
+}
+// A message-signalled interrupt line (MSI-X): the root task picks the first free line whose
+// IrqHandler answers msi_message().
+constexpr Grant msi(std::string_view role) {
+  return {GrantKind::kMsi, role, {}, 0, 0};
+}
+
 inline constexpr std::size_t kMaxGrants = 8;
 inline constexpr std::size_t kMaxNameLength = 32;  // names::Name
 inline constexpr word kPageSize = 4096;
@@ -89,6 +108,10 @@ struct Server {
 struct Region {
   std::string_view name;
   word bytes = kPageSize;
+  // A DMA frame (FrameAttributes::kDma): a driver holding a shared grant of it can ask its bus
+  // address (the frame's capability is in the grant's slot), so a device reads and writes the
+  // region in place (the block session between blk and its client).
+  bool dma = false;
 };
 
 template <std::size_t N, std::size_t R>
@@ -140,6 +163,10 @@ enum class Problem : std::uint8_t {
   kEmptyMemory,
   kRegionSize,
   kRegionOverlap,
+  kPciWithoutHost,
+  kPciHostTwice,
+  kPciIdentity,
+  kPciTwice,
 };
 
 // Each problem's message, for the boot-time check and the tests. (The compile-time check
@@ -184,6 +211,14 @@ constexpr std::string_view problem_text(Problem p) {
       return "a shared region whose size is not a power of two of at least a page";
     case Problem::kRegionOverlap:
       return "two shared grants of one server overlap";
+    case Problem::kPciWithoutHost:
+      return "a PCI function granted, but no server holds the PCI host bridge";
+    case Problem::kPciHostTwice:
+      return "the PCI host bridge granted twice";
+    case Problem::kPciIdentity:
+      return "a PCI identity whose vendor or device is not a 16-bit ID";
+    case Problem::kPciTwice:
+      return "one PCI identity granted twice";
   }
   return "unknown problem";
 }
@@ -198,6 +233,19 @@ struct Finding {
 // True if [a, a + a_bytes) and [b, b + b_bytes) meet (written so that no sum wraps).
 constexpr bool overlap(word a, word a_bytes, word b, word b_bytes) {
   return a >= b ? a - b < b_bytes : b - a < a_bytes;
+}
+
+// How many grants of `kind` come before server `s`'s grant `g` (s = N: in the whole system).
+template <std::size_t N, std::size_t R>
+constexpr std::size_t count_kind(const System<N, R>& system, GrantKind kind, std::size_t s,
+                                 std::size_t g) {
+  std::size_t n = 0;
+  for (std::size_t s2 = 0; s2 < N && s2 <= s; ++s2) {
+    for (std::size_t g2 = 0; g2 < system.servers[s2].grant_count(); ++g2) {
+      if ((s2 < s || g2 < g) && system.servers[s2].grants[g2].kind == kind) ++n;
+    }
+  }
+  return n;
 }
 
 // The first problem of `system` on platform P (P::kHasIoPorts, kHasMmio, kHasDevices,
@@ -256,6 +304,26 @@ constexpr Finding check(const System<N, R>& system) {
           break;
         case GrantKind::kMemory:
           if (grant.count == 0) return {Problem::kEmptyMemory, s, g};
+          break;
+        case GrantKind::kPciHost:
+          if (count_kind(system, GrantKind::kPciHost, s, g) != 0)
+            return {Problem::kPciHostTwice, s, g};
+          break;
+        case GrantKind::kPci:
+          if (count_kind(system, GrantKind::kPciHost, N, 0) == 0)
+            return {Problem::kPciWithoutHost, s, g};
+          if (grant.first == 0 || grant.first >= 0xffff || grant.count > 0xffff)
+            return {Problem::kPciIdentity, s, g};
+          for (std::size_t s2 = 0; s2 <= s; ++s2) {
+            for (std::size_t g2 = 0; g2 < system.servers[s2].grant_count(); ++g2) {
+              const Grant& other = system.servers[s2].grants[g2];
+              if ((s2 < s || g2 < g) && other.kind == GrantKind::kPci &&
+                  other.first == grant.first && other.count == grant.count)
+                return {Problem::kPciTwice, s, g};
+            }
+          }
+          break;
+        case GrantKind::kMsi:
           break;
         case GrantKind::kNone:
           break;
@@ -318,6 +386,14 @@ constexpr bool report() {
   static_assert(P != Problem::kRegionOverlap,
                 "system description: two shared grants of one server overlap");
   static_assert(P != Problem::kEmptyMemory, "system description: a memory grant of 0 bytes");
+  static_assert(P != Problem::kPciWithoutHost,
+                "system description: a PCI function granted, but no server holds the PCI host "
+                "bridge (pci_host)");
+  static_assert(P != Problem::kPciHostTwice,
+                "system description: the PCI host bridge granted twice");
+  static_assert(P != Problem::kPciIdentity,
+                "system description: a PCI identity whose vendor or device is not a 16-bit ID");
+  static_assert(P != Problem::kPciTwice, "system description: one PCI identity granted twice");
   return P == Problem::kNone;
 }
 

@@ -17,8 +17,13 @@ inline constexpr word kNamesSlot = 3;         // the name service, badged with i
 inline constexpr word kSupervisorSlot = 4;    // the supervisor, badged with its index
 inline constexpr word kNotificationSlot = 5;  // its own notification, bound to its thread
 inline constexpr word kTimerWakeSlot = 6;     // the same, badged kTimerBit: hand it to the timer
+inline constexpr word kSelfSpaceSlot = 7;     // its own address space: to map device/DMA frames
 inline constexpr word kFirstGrantSlot = 8;    // grant i of the description is in slot 8 + i
 inline constexpr word kFirstFreeSlot = 16;    // the rest is the server's; emptied on restart
+// Where the PCI server finds the first bus of ECAM (1 MiB), mapped by the root task with its
+// kPciHost grant (whose slot holds the 32-bit BAR window as device untyped).
+inline constexpr word kPciEcamAddress = 0x50000000;
+inline constexpr unsigned kPciEcamBits = 20;
 static_assert(kFirstGrantSlot + sysdesc::kMaxGrants <= kFirstFreeSlot);
 
 // Bits of a server's notification word: who signalled it.

@@ -12,16 +12,25 @@
 
 namespace system_example {
 
+using sysdesc::memory;
+using sysdesc::msi;
 using sysdesc::notify;
+using sysdesc::pci;
+using sysdesc::pci_host;
 using sysdesc::shared;
 using ukernel::word;
 
 inline constexpr ukernel::word kConsoleRingsAddress = 0x20000000;
+// The block session between blk and the file system: blk's view of it.
+inline constexpr ukernel::word kBlkSessionAddress = 0x30000000;
+// virtio-blk, modern (virtio 1.x PCI: vendor 0x1af4, device 0x1040 + type 2).
+inline constexpr ukernel::word kVirtioVendor = 0x1af4;
+inline constexpr ukernel::word kVirtioBlkDevice = 0x1042;
 
 // Servers share priorities on purpose (timer and console, hello and the shell): the hosted
 // tests' random preemption then really interleaves them.
 
-inline constexpr sysdesc::System<6, 1> kSystem{
+inline constexpr sysdesc::System<8, 2> kSystem{
     .servers = {{
         // The root task: boots everything from this description, then supervises it.
         {.name = "supervisor", .priority = 255, .root = true},
@@ -38,8 +47,16 @@ inline constexpr sysdesc::System<6, 1> kSystem{
         {.name = "shell",
          .priority = 50,
          .grants = {shared("rings", "console-rings", kConsoleRingsAddress)}},
+        // The PCI server: enumerates, assigns BARs, hands each driver its own function.
+        {.name = "pci", .priority = 190, .grants = {pci_host("host")}},
+        // The virtio-blk driver: one block session per shared grant (docs/drivers.md).
+        {.name = "blk",
+         .priority = 170,
+         .grants = {pci("disk", kVirtioVendor, kVirtioBlkDevice), msi("irq"),
+                    memory("dma", 64 * 1024), shared("fs", "blk-fs", kBlkSessionAddress)}},
     }},
-    .regions = {{{.name = "console-rings", .bytes = 4096}}},
+    .regions = {{{.name = "console-rings", .bytes = 4096},
+                 {.name = "blk-fs", .bytes = 4 << 20, .dma = true}}},
 };
 static_assert(sysdesc::verified<Platform, kSystem>);
 
@@ -50,6 +67,8 @@ inline constexpr std::size_t kTimerIndex = kSystem.index_of("timer");
 inline constexpr std::size_t kConsoleIndex = kSystem.index_of("console");
 inline constexpr std::size_t kHelloIndex = kSystem.index_of("hello");
 inline constexpr std::size_t kShellIndex = kSystem.index_of("shell");
+inline constexpr std::size_t kPciIndex = kSystem.index_of("pci");
+inline constexpr std::size_t kBlkIndex = kSystem.index_of("blk");
 // Badges are server indices, and badge 0 (an unbadged capability) is the supervisor's.
 static_assert(kSupervisorIndex == 0, "the supervisor is entry 0: its badge is 0");
 

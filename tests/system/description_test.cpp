@@ -119,6 +119,38 @@ TEST_CASE("every mistake in a description is found and named") {
     }
     CHECK(c.finding.grant == c.grant);
   }
+  // PCI: a function needs a PCI server holding the host bridge; one host bridge; one driver
+  // per identity; identities are 16-bit IDs.
+  constexpr Server kPciServer{.name = "pci", .priority = 9, .grants = {pci_host("host")}};
+  auto with_pci = [&](Server driver, Server other) {
+    return check<Bare>(System<4, 1>{.servers = {{kRoot, driver, kPciServer, other}},
+                                    .regions = {{{.name = "ring"}}}});
+  };
+  Server blk{.name = "blk", .priority = 5, .grants = {pci("disk", 0x1af4, 0x1042), msi("irq")}};
+  Server net{.name = "net", .priority = 5, .grants = {pci("nic", 0x1af4, 0x1041)}};
+  CHECK(with_pci(blk, net).ok());
+  const Case pci_cases[] = {
+      {"pci without a host bridge",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {pci("disk", 0x1af4, 0x1042)}}),
+       Problem::kPciWithoutHost, 0},
+      {"identity not 16-bit",
+       check_one<Bare>(
+           {.name = "s", .priority = 1, .grants = {pci_host("h"), pci("disk", 0x11af4, 0x1042)}}),
+       Problem::kPciIdentity, 1},
+      {"host bridge twice",
+       check_one<Bare>({.name = "s", .priority = 1, .grants = {pci_host("a"), pci_host("b")}}),
+       Problem::kPciHostTwice, 1},
+      {"identity twice",
+       with_pci(blk, {.name = "blk2", .priority = 5, .grants = {pci("d", 0x1af4, 0x1042)}}),
+       Problem::kPciTwice, 0},
+  };
+  for (const Case& c : pci_cases) {
+    INFO(c.what << ": " << problem_text(c.finding.problem));
+    CHECK(c.finding.problem == c.problem);
+    CHECK(c.finding.grant == c.grant);
+    CHECK(problem_text(c.problem) != problem_text(Problem::kNone));
+  }
+  CHECK(pci_cases[3].finding.server == 3);  // the second claimant is named
   System<1, 0> rootless{.servers = {{{.name = "s", .priority = 1}}}, .regions = {}};
   CHECK(check<Bare>(rootless).problem == Problem::kNotOneRoot);
 }

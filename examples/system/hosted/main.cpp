@@ -1,7 +1,9 @@
 // ukernel-system: the example multiserver system on the hosted back-end (scripts/run hosted).
 //
-//   ukernel-system [--script FILE] [--seed N] [--preempt N]
+//   ukernel-system [--script FILE] [--seed N] [--preempt N] [--disk IMG]
 //
+// --disk IMG attaches the PCI host bridge and a virtio-blk device backed by IMG (read and
+// written in place), which the PCI server and the blk server find at boot.
 // Without --script the process's stdin is the console: type at the `uk> ` prompt; end of input
 // (Ctrl-D) powers off. With --script, FILE's lines are typed one by one, the session is printed,
 // and the system powers off after the last line.
@@ -25,8 +27,15 @@ int main(int argc, char** argv) {
       options.seed = std::strtoull(argv[++i], nullptr, 0);
     } else if (arg == "--preempt" && has_value) {
       options.preempt_one_in = unsigned(std::strtoul(argv[++i], nullptr, 0));
+    } else if (arg == "--disk" && has_value) {
+      options.disk = argv[++i];
+      if (!std::ifstream(options.disk)) {
+        std::fprintf(stderr, "ukernel-system: cannot read disk image %s\n", options.disk.c_str());
+        return 2;
+      }
     } else {
-      std::fprintf(stderr, "usage: %s [--script FILE] [--seed N] [--preempt N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--script FILE] [--seed N] [--preempt N] [--disk IMG]\n",
+                   argv[0]);
       return 2;
     }
   }

@@ -43,7 +43,7 @@ struct Platform {
   // The root task's side (examples/supervisor/boot.cpp): a server's page-table pool, and where
   // threads the supervisor starts in its own space get their IPC buffers. Threads run on the
   // simulation's fibers: no stack pages, stack pointer 0.
-  static constexpr unsigned kAddressSpaceBits = 14;
+  static constexpr unsigned kAddressSpaceBits = 16;  // room for a 4 MiB block session
   static constexpr word kRootThreadArea = 0x40000000;
   static constexpr word kThreadStackPages = 0;
   static constexpr word entry_stack(word) { return 0; }

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "disk.hpp"
 #include "supervisor/supervisor.hpp"
 #include "ukernel/hosted/devices.hpp"
 #include "ukernel/hosted/image.hpp"
@@ -73,6 +74,20 @@ ukernel::hosted::SimulationConfig config_for(const RunOptions& options) {
   return {.seed = options.seed, .preempt_one_in = options.preempt_one_in};
 }
 
+// The disk of `options`, attached to the current Simulation (nullptr: none, or it failed,
+// which is said on stderr: the system then runs without a disk).
+std::unique_ptr<HostedDisk> attach_disk(const RunOptions& options) {
+  if (options.disk.empty()) return nullptr;
+  auto disk = std::make_unique<HostedDisk>(options.disk);
+  if (!disk->attach()) {
+    std::fprintf(stderr, "ukernel-system: %s\n",
+                 disk->error().empty() ? "cannot attach the disk" : disk->error().c_str());
+    return nullptr;
+  }
+  if (options.on_disk) options.on_disk(*disk);
+  return disk;
+}
+
 }  // namespace
 
 std::string run_script(const RunOptions& options, const std::vector<std::string>& lines,
@@ -83,6 +98,7 @@ std::string run_script(const RunOptions& options, const std::vector<std::string>
   std::string transcript;
   {
     Simulation sim(config_for(options));
+    std::unique_ptr<HostedDisk> disk = attach_disk(options);
     std::uint64_t at = kBootNs;
     for (const std::string& line : lines) {
       ukernel::hosted::console_input(line + "\n", at);
@@ -92,6 +108,7 @@ std::string run_script(const RunOptions& options, const std::vector<std::string>
     ukernel::hosted::console_close_input(at);
     sim.run(root, at);
     transcript = ukernel::hosted::console_transcript();
+    if (disk != nullptr && options.after_run) options.after_run(*disk);
   }
   ukernel::hosted::console_echo(false);
   return transcript;
@@ -114,6 +131,7 @@ int run_interactive(const RunOptions& options) {
   }
   {
     Simulation sim(config_for(options));
+    std::unique_ptr<HostedDisk> disk = attach_disk(options);
     std::uint64_t limit = kSliceNs;
     (void)sim.run(root, limit);
     auto start = std::chrono::steady_clock::now();

@@ -3,16 +3,25 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace system_example {
+
+class HostedDisk;  // disk.hpp
 
 struct RunOptions {
   std::string image_directory;  // where system_<name>.so are
   std::uint64_t seed = 1;
   unsigned preempt_one_in = 0;  // > 0: seeded random preemption
   bool echo = false;            // copy the transcript to stdout as it is written
+  // A disk image: the ECAM host bridge and a virtio-blk function backed by it (disk.hpp).
+  std::string disk{};
+  // Called with the disk once it is attached (tests inject errors, read the model's records).
+  std::function<void(HostedDisk&)> on_disk{};
+  // Called with the disk when the run has ended (tests read what the models recorded).
+  std::function<void(HostedDisk&)> after_run{};
 };
 
 // Runs the system with `lines` typed at the console once the system is up, each `line_gap_ns`

@@ -63,6 +63,9 @@ class PciFunction {
   void config_write(word offset, unsigned width, word value);
 
   std::uint16_t command() const;
+  // The command register after each write that touched it, in order (tests check that bus
+  // mastering went off before a driver was restarted).
+  const std::vector<std::uint16_t>& command_writes() const { return command_writes_; }
   bool msix_enabled() const;
   bool msix_function_masked() const;
   std::vector<DecodedBar> decoded_bars() const;
@@ -88,6 +91,7 @@ class PciFunction {
   word last_capability_ = 0;
   word next_capability_at_ = 0x40;
   word msix_capability_ = 0;
+  std::vector<std::uint16_t> command_writes_;
 };
 
 }  // namespace ukernel::hosted

@@ -109,6 +109,7 @@ void PciFunction::write_bar(unsigned index, std::uint32_t value) {
 
 void PciFunction::config_write(word offset, unsigned width, word value) {
   if (offset >= kConfigBytes || width > kConfigBytes - offset) return;
+  const bool touches_command = offset <= kCommand + 1 && offset + width > kCommand;
   for (unsigned i = 0; i < width; ++i) {
     const word at = offset + i;
     const auto byte = static_cast<std::uint8_t>(value >> (8 * i));
@@ -134,6 +135,7 @@ void PciFunction::config_write(word offset, unsigned width, word value) {
     }
     // Everything else is read-only.
   }
+  if (touches_command) command_writes_.push_back(command());
 }
 
 std::uint16_t PciFunction::command() const {
