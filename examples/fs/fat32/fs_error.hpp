@@ -31,6 +31,10 @@ enum class FsError : std::uint8_t {
   kFileTooLarge,      // the file would pass 4 GiB - 1 bytes, FAT32's limit
   kNotMounted,        // an operation on a volume that is not mounted
   kDirectoryFull,     // a directory would pass 65536 entries, FAT's limit
+  // The file-system server's own (examples/fs/protocol.hpp), never returned by Volume:
+  kNoDisk,         // the server has no block session (no driver, or the driver refused it)
+  kOutsideRegion,  // an offset and length that do not lie inside the client's shared region
+  kCount
 };
 
 // What kCorrupt means in one case. The first problem found is kept.

@@ -318,6 +318,12 @@ const char* describe(FsError e) {
       return "not mounted";
     case FsError::kDirectoryFull:
       return "directory full";
+    case FsError::kNoDisk:
+      return "no disk";
+    case FsError::kOutsideRegion:
+      return "outside the shared region";
+    case FsError::kCount:
+      break;
   }
   return "unknown error";
 }
