@@ -47,11 +47,14 @@ Simulation::Simulation(const SimulationConfig& config) {
   core::kernel().fastpath_enabled = config.fastpath;
   if (config.trace) s.trace.resize(kTraceCapacity);
   arch::install_fault_handlers();
+  // Armed from the start: interrupts raised before run() count too.
+  if (config.faults != nullptr) arch::arm_faults(s, *config.faults);
 }
 
 Simulation::~Simulation() {
   arch::HostedState& s = hosted();
   arch::remove_fault_handlers();
+  arch::disarm_faults(s);
   arch::free_all_fibers();
   core::reset_kernel();
   munmap(s.memory, s.memory_bytes);
@@ -124,6 +127,10 @@ std::uint64_t Simulation::now_ns() const {
 }
 const std::string& Simulation::console() const {
   return hosted().console;
+}
+
+const std::string& Simulation::fault_log() const {
+  return arch::fault_log();
 }
 
 std::size_t Simulation::trace_events() const {
