@@ -211,3 +211,86 @@ TEST_CASE("interrupts are delayed, duplicated or dropped") {
   CHECK(run("irqdrop:3@2").received == 2);
   CHECK(run("irqdrop:3@2,irqdup:3@1+100000").received == 3);  // the duplicate makes up for it
 }
+
+// --- shrinking, on a planted bug ------------------------------------------------------------
+
+namespace {
+
+struct Toy {
+  word durable = 0;  // what the toy server has stored: survives its restarts
+  word acked = 0;    // additions the client saw acknowledged
+  word service = 0;
+  word server = 0;
+  std::uint32_t server_id = 0;
+} g_toy;
+
+// The deliberately broken toy server: it acknowledges an addition before storing it, so a kill
+// at the one system call in between (the yield) loses acknowledged work.
+void toy_server(word) {
+  g_toy.server_id = core::current()->id;
+  word total = g_toy.durable;
+  Message m = recv(g_toy.service);
+  for (;;) {
+    total += m.words[0];
+    (void)reply(Message(MessageInfo(0, 0)));
+    yield();
+    g_toy.durable = total;
+    m = recv(g_toy.service);
+  }
+}
+
+void toy_client(word) {
+  for (int i = 0; i < 8; ++i) {
+    Message add(MessageInfo(1, 1));
+    add.words[0] = 1;
+    if (call(g_toy.service, add).ok()) ++g_toy.acked;
+  }
+}
+
+void toy_root(word boot_info) {
+  test::RootKit kit(boot_info);
+  g_toy.service = kit.make(ObjectType::kEndpoint);
+  word faults = kit.make(ObjectType::kEndpoint);
+  g_toy.server = kit.spawn(toy_server, 0, 100, faults);
+  if (g_toy.server == 0 || kit.spawn(toy_client, 0, 50) == 0) return;
+  for (int restarts = 0; restarts < 10; ++restarts) {
+    Message m = recv(faults);
+    if (m.label() != kFaultLabel) return;
+    (void)thread_restart(g_toy.server, hosted::entry_address(toy_server), 0, 0);
+  }
+}
+
+// Whether the toy loses acknowledged work under `schedule`.
+bool toy_fails(const FaultSchedule& schedule) {
+  g_toy = {};
+  hosted::Simulation sim({.faults = &schedule});
+  sim.run(toy_root, 1'000'000'000);
+  return g_toy.durable < g_toy.acked;
+}
+
+}  // namespace
+
+TEST_CASE("a campaign finds the planted bug, shrinks its schedule to one kill, and replays it") {
+  REQUIRE_FALSE(toy_fails({}));
+  REQUIRE(g_toy.acked == 8);
+  hosted::FaultSpace space{.targets = {"#" + std::to_string(g_toy.server_id)},
+                           .max_syscall = 30,
+                           .horizon_ns = 0,
+                           .irq_lines = {}};
+  std::uint64_t seed = 1;
+  FaultSchedule failing;
+  for (; seed <= 200; ++seed) {
+    failing = hosted::random_faults(seed, 4, space);
+    if (toy_fails(failing)) break;
+  }
+  INFO("seed " << seed << ": " << failing.text());
+  REQUIRE(seed <= 200);
+  std::size_t runs = 0;
+  FaultSchedule small = hosted::shrink(failing, toy_fails, &runs);
+  INFO("shrunk: " << small.text() << " in " << runs << " runs");
+  CHECK(small.faults.size() == 1);
+  CHECK(small.faults[0].type == FaultType::kKill);
+  // The kill lands on the yield: every third call of the server (recv, reply, yield).
+  CHECK(small.faults[0].at % 3 == 0);
+  CHECK(toy_fails(FaultSchedule::parse(small.text()).value()));
+}
