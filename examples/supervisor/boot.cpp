@@ -270,9 +270,6 @@ bool Boot::make_grants(std::size_t index) {
                        spec.name, grant.role);
         break;
       }
-      case sysdesc::GrantKind::kMmio:
-        // The description's check rejects these at compile time where they do not exist.
-        return fail_grant(index, g, "this root task cannot grant it yet", Error::kIllegalOperation);
       case sysdesc::GrantKind::kNone:
         break;
     }

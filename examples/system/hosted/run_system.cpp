@@ -17,9 +17,12 @@
 #include <cstdlib>
 #include <memory>
 
+#include "core/debug/invariants.hpp"
+#include "core/kernel.hpp"
 #include "disk.hpp"
 #include "supervisor/supervisor.hpp"
 #include "ukernel/hosted/devices.hpp"
+#include "ukernel/hosted/faults.hpp"
 #include "ukernel/hosted/image.hpp"
 #include "ukernel/hosted/simulation.hpp"
 #include "ukernel/log.hpp"
@@ -44,7 +47,12 @@ supervisor::Entry load_image(supervisor::Boot&, std::size_t index) {
   return {.ip = entry, .sp = 0};  // threads run on the simulation's fibers
 }
 
+// The root CNode, for the kernel's invariant check after a run (host code may look inside the
+// kernel it runs; the root task is the supervisor, which no fault schedule kills).
+ukernel::core::CNode* g_root_cnode = nullptr;
+
 void root(ukernel::word boot_info) {
+  g_root_cnode = ukernel::core::current()->cspace();
   supervisor::run(boot_info, load_image);
 }
 
@@ -71,7 +79,22 @@ void restore_terminal_and_exit(int signal) {
 }
 
 ukernel::hosted::SimulationConfig config_for(const RunOptions& options) {
-  return {.seed = options.seed, .preempt_one_in = options.preempt_one_in};
+  return {.seed = options.seed,
+          .preempt_one_in = options.preempt_one_in,
+          .trace = options.trace,
+          .faults = options.faults};
+}
+
+void fill_report(const Simulation& sim, RunReport& report) {
+  report.fault_log = sim.fault_log();
+  report.invariants = g_root_cnode != nullptr
+                          ? ukernel::core::debug::check_invariants(*g_root_cnode).failure
+                          : "the root task never ran";
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (char c : sim.trace_text())
+    hash = (hash ^ std::uint8_t(c)) * 0x100000001b3ull;
+  report.trace_hash = hash;
+  report.trace_events = sim.trace_events();
 }
 
 // The disk of `options`, attached to the current Simulation (nullptr: none, or it failed,
@@ -100,15 +123,31 @@ std::string run_script(const RunOptions& options, const std::vector<std::string>
     Simulation sim(config_for(options));
     std::unique_ptr<HostedDisk> disk = attach_disk(options);
     std::uint64_t at = kBootNs;
-    for (const std::string& line : lines) {
+    std::uint64_t quiet_line_ns = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const std::string& line = lines[i];
+      if (options.quiet_ns != 0 && i == options.quiet_before) {
+        at += options.quiet_ns;
+        quiet_line_ns = at;
+      }
       ukernel::hosted::console_input(line + "\n", at);
       // The next line follows this one's last byte (a long line takes a while to type).
       at = std::max(at, ukernel::hosted::console_input_done_ns()) + line_gap_ns;
     }
     ukernel::hosted::console_close_input(at);
+    // A clock jump skips virtual time the script needs: the run lasts that much longer.
+    if (options.faults != nullptr) {
+      for (const ukernel::hosted::Fault& fault : options.faults->faults)
+        if (fault.type == ukernel::hosted::FaultType::kClockJump) at += fault.amount;
+    }
     sim.run(root, at);
     transcript = ukernel::hosted::console_transcript();
     if (disk != nullptr && options.after_run) options.after_run(*disk);
+    if (options.report != nullptr) {
+      fill_report(sim, *options.report);
+      options.report->quiet_line_ns = quiet_line_ns;
+    }
+    g_root_cnode = nullptr;
   }
   ukernel::hosted::console_echo(false);
   return transcript;

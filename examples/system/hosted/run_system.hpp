@@ -7,9 +7,21 @@
 #include <string>
 #include <vector>
 
+namespace ukernel::hosted {
+struct FaultSchedule;
+}
+
 namespace system_example {
 
 class HostedDisk;  // disk.hpp
+// What a run leaves besides its transcript, for fault campaigns (scripts/dst).
+struct RunReport {
+  std::string fault_log;         // the injected faults that fired
+  std::string invariants;        // the kernel's first broken invariant after the run; "" if none
+  std::uint64_t trace_hash = 0;  // FNV-1a of the kernel trace (with RunOptions::trace)
+  std::size_t trace_events = 0;
+  std::uint64_t quiet_line_ns = 0;  // when line RunOptions::quiet_before began to be typed
+};
 
 struct RunOptions {
   std::string image_directory;  // where system_<name>.so are
@@ -22,6 +34,13 @@ struct RunOptions {
   std::function<void(HostedDisk&)> on_disk{};
   // Called with the disk when the run has ended (tests read what the models recorded).
   std::function<void(HostedDisk&)> after_run{};
+  const ukernel::hosted::FaultSchedule* faults = nullptr;  // faults to inject
+  bool trace = false;           // record the kernel trace (for RunReport::trace_hash)
+  RunReport* report = nullptr;  // filled by run_script if not null
+  // Line `quiet_before` (and those after it) is typed `quiet_ns` later than the gap alone says:
+  // a campaign's last commands, typed once its faults have settled.
+  std::size_t quiet_before = 0;
+  std::uint64_t quiet_ns = 0;
 };
 
 // Runs the system with `lines` typed at the console once the system is up, each `line_gap_ns`

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "ukernel/abi.hpp"
 
@@ -29,6 +30,8 @@ class Image {
   const std::string& error() const { return error_; }
   const std::string& path() const { return path_; }
   unsigned loads() const { return loads_; }
+  // Where the loaded copy starts in the host's address space (0: not loaded).
+  word base() const { return base_; }
 
  private:
   void unload();
@@ -37,6 +40,17 @@ class Image {
   void* handle_ = nullptr;
   int file_ = -1;
   unsigned loads_ = 0;
+  word base_ = 0;
 };
+
+// Which loaded image holds host address `address`: its file's name without folder and ".so"
+// ("system_names"), and the address relative to the image's start. Host addresses differ from
+// run to run (ASLR, dlopen); an image-relative address does not, so traces and fault schedules
+// that name one compare across runs. Empty name: no loaded image holds it.
+struct ImageAddress {
+  std::string_view image;
+  word offset = 0;
+};
+ImageAddress image_address(word address);
 
 }  // namespace ukernel::hosted

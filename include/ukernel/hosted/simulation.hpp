@@ -15,6 +15,8 @@
 
 namespace ukernel::hosted {
 
+struct FaultSchedule;  // hosted/faults.hpp
+
 struct SimulationConfig {
   std::uint64_t seed = 1;
   std::size_t memory_bytes = 32u << 20;  // physical memory handed to the root task
@@ -23,6 +25,8 @@ struct SimulationConfig {
   bool fastpath = true;                  // the IPC fast path (tests run both ways)
   bool echo_console = false;             // also copy the kernel console to stdout
   std::uint64_t syscall_cost_ns = 100;   // virtual time each kernel entry takes
+  const FaultSchedule* faults = nullptr;  // faults to inject (hosted/faults.hpp); must outlive
+                                          // the Simulation
 };
 
 enum class RunResult {
@@ -61,6 +65,8 @@ class Simulation {
   // The kernel event trace, one event per line ("time kind thread a b").
   std::string trace_text() const;
   std::size_t trace_events() const;
+  // The injected faults that fired, one line each ("TIME ns: kill names at its call 12 ...").
+  const std::string& fault_log() const;
 
  private:
   RunResult drive(std::uint64_t limit_ns);

@@ -19,6 +19,13 @@ namespace ukernel::arch {
 
 void schedule_event(HostedState& s, std::uint64_t at_ns, unsigned line,
                     std::function<void()> work) {
+  if (s.faults != nullptr && line != kNoLine) [[unlikely]] {
+    if (!fault_at_interrupt(s, line, at_ns)) return;
+  }
+  insert_event(s, at_ns, line, std::move(work));
+}
+
+void insert_event(HostedState& s, std::uint64_t at_ns, unsigned line, std::function<void()> work) {
   auto it = s.events.begin();
   while (it != s.events.end() && it->time_ns <= at_ns)
     ++it;

@@ -342,6 +342,14 @@ UserFrame user_frame() {
 void user_trap(UserFrame) {
   HostedState& s = hosted();
   HostedFiber* self = s.running;
+  if (s.faults != nullptr) [[unlikely]] {
+    // A kill never returns; a delay lets the others of its priority run before the call.
+    if (fault_at_syscall(s)) {
+      s.in_user = false;
+      core::handle_preemption();
+      dispatch(s, self);
+    }
+  }
   s.in_user = false;
   s.now_ns += s.syscall_cost_ns;
   core::handle_syscall();

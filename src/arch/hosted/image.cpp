@@ -7,10 +7,26 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <vector>
 
 namespace ukernel::hosted {
 
 namespace {
+
+// Every loaded image: its start, its one-past-the-end (from the loader's view of the mapped
+// object) and its name; image_address searches it.
+struct Loaded {
+  const Image* image;
+  word base;
+  std::string name;
+};
+std::vector<Loaded> g_loaded;
+
+std::string stem(const std::string& path) {
+  std::string name = path.substr(path.rfind('/') + 1);
+  if (name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0) name.resize(name.size() - 3);
+  return name;
+}
 
 // Copies `path` into a new in-memory file; returns its descriptor or -1.
 int copy_to_memory_file(const std::string& path, std::string& error) {
@@ -42,6 +58,8 @@ Image::~Image() {
 }
 
 void Image::unload() {
+  std::erase_if(g_loaded, [this](const Loaded& l) { return l.image == this; });
+  base_ = 0;
   if (handle_ != nullptr) dlclose(handle_);
   if (file_ >= 0) close(file_);
   handle_ = nullptr;
@@ -69,7 +87,21 @@ word Image::load_fresh() {
     return 0;
   }
   ++loads_;
+  Dl_info info{};
+  if (dladdr(entry, &info) != 0) base_ = reinterpret_cast<word>(info.dli_fbase);
+  g_loaded.push_back({this, base_, stem(path_)});
   return reinterpret_cast<word>(entry);
+}
+
+ImageAddress image_address(word address) {
+  // The image whose start is the closest below `address`, if the loader agrees the address is
+  // in that object.
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(address), &info) == 0) return {};
+  word base = reinterpret_cast<word>(info.dli_fbase);
+  for (const Loaded& l : g_loaded)
+    if (l.base == base) return {l.name, address - base};
+  return {};
 }
 
 }  // namespace ukernel::hosted

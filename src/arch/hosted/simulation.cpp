@@ -52,11 +52,14 @@ Simulation::Simulation(const SimulationConfig& config) {
     std::fprintf(stderr, "hosted: cannot attach the console and timer models\n");
     std::abort();
   }
+  // Armed from the start: interrupts raised before run() count too.
+  if (config.faults != nullptr) arch::arm_faults(s, *config.faults);
 }
 
 Simulation::~Simulation() {
   arch::HostedState& s = hosted();
   arch::remove_fault_handlers();
+  arch::disarm_faults(s);
   arch::free_all_fibers();
   core::reset_kernel();
   munmap(s.memory, s.memory_bytes);
@@ -129,6 +132,10 @@ std::uint64_t Simulation::now_ns() const {
 }
 const std::string& Simulation::console() const {
   return hosted().console;
+}
+
+const std::string& Simulation::fault_log() const {
+  return arch::fault_log();
 }
 
 std::size_t Simulation::trace_events() const {

@@ -10,6 +10,7 @@
 #include "arch/machine.hpp"
 #include "core/kernel.hpp"
 #include "ukernel/hosted/bus.hpp"
+#include "ukernel/hosted/faults.hpp"
 
 namespace ukernel::arch {
 
@@ -45,6 +46,8 @@ struct DeviceAttachment {
   hosted::MmioDevice* device;
 };
 
+struct FaultState;  // faults.cpp
+
 struct HostedState {
   // Physical memory.
   std::byte* memory = nullptr;
@@ -79,6 +82,9 @@ struct HostedState {
   bool quiescent = false;  // the last run stopped because nothing could ever run again
   // Trace.
   std::vector<core::TraceEvent> trace;
+  // Fault injection (faults.cpp): nullptr unless a schedule is armed, so that a kernel entry
+  // and an interrupt pay one predictable branch for it.
+  FaultState* faults = nullptr;
 };
 
 HostedState& hosted();
@@ -94,6 +100,20 @@ void schedule_event(HostedState& s, std::uint64_t at_ns, unsigned line,
 // Stops the current thread with a fault, as if its last instruction had faulted at `ip` (an
 // MMIO access the hosted bus refuses); its fault endpoint hears of it. Never returns.
 [[noreturn]] void fault_current_thread(FaultKind kind, word address, word ip);
+
+// Queues an event as schedule_event does, past fault injection.
+void insert_event(HostedState& s, std::uint64_t at_ns, unsigned line, std::function<void()> work);
+
+// Fault injection (faults.cpp). arm_faults keeps a reference to `schedule` until disarm_faults.
+void arm_faults(HostedState& s, const hosted::FaultSchedule& schedule);
+void disarm_faults(HostedState& s);
+const std::string& fault_log();  // what fired, one line each
+// At a kernel entry while armed: kills the current thread (never returns) if a fault says so;
+// true if its call is to be delayed.
+bool fault_at_syscall(HostedState& s);
+// When interrupt `line` is raised at `at_ns` while armed: false to drop it; may move `at_ns`
+// and queue a duplicate.
+bool fault_at_interrupt(HostedState& s, unsigned line, std::uint64_t& at_ns);
 
 void free_all_fibers();
 void install_fault_handlers();
