@@ -70,7 +70,9 @@ void restore_terminal_and_exit(int signal) {
 }
 
 ukernel::hosted::SimulationConfig config_for(const RunOptions& options) {
-  return {.seed = options.seed, .preempt_one_in = options.preempt_one_in};
+  return {.seed = options.seed,
+          .preempt_one_in = options.preempt_one_in,
+          .trace = options.trace != nullptr};
 }
 
 }  // namespace
@@ -92,6 +94,7 @@ std::string run_script(const RunOptions& options, const std::vector<std::string>
     ukernel::hosted::console_close_input(at);
     sim.run(root, at);
     transcript = ukernel::hosted::console_transcript();
+    if (options.trace != nullptr) *options.trace = sim.trace_records();
   }
   ukernel::hosted::console_echo(false);
   return transcript;
@@ -148,6 +151,7 @@ int run_interactive(const RunOptions& options) {
       if (!open && (limit >= stop_at || result == RunResult::kIdle)) break;
     }
     (void)ukernel::hosted::console_transcript();
+    if (options.trace != nullptr) *options.trace = sim.trace_records();
   }
   if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_terminal);
   std::fputs("\n", stdout);

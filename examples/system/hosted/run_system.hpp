@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "ukernel/hosted/trace.hpp"
+
 namespace system_example {
 
 struct RunOptions {
@@ -13,6 +15,8 @@ struct RunOptions {
   std::uint64_t seed = 1;
   unsigned preempt_one_in = 0;  // > 0: seeded random preemption
   bool echo = false;            // copy the transcript to stdout as it is written
+  // Set: the kernel event trace of the whole run is recorded and stored here at its end.
+  std::vector<ukernel::hosted::TraceRecord>* trace = nullptr;
 };
 
 // Runs the system with `lines` typed at the console once the system is up, each `line_gap_ns`

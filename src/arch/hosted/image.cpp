@@ -3,10 +3,13 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdio>
+
+#include "state.hpp"
 
 namespace ukernel::hosted {
 
@@ -33,6 +36,23 @@ int copy_to_memory_file(const std::string& path, std::string& error) {
     return -1;
   }
   return out;
+}
+
+// The host addresses the object loaded at `base` spans: its loadable segments.
+struct Span {
+  word base;
+  word end = 0;
+};
+
+int find_span(dl_phdr_info* info, std::size_t, void* data) {
+  auto* span = static_cast<Span*>(data);
+  if (info->dlpi_addr != span->base) return 0;
+  for (unsigned i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type == PT_LOAD && span->base + ph.p_vaddr + ph.p_memsz > span->end)
+      span->end = span->base + ph.p_vaddr + ph.p_memsz;
+  }
+  return span->end != 0;
 }
 
 }  // namespace
@@ -69,6 +89,12 @@ word Image::load_fresh() {
     return 0;
   }
   ++loads_;
+  link_map* map = nullptr;
+  if (dlinfo(handle_, RTLD_DI_LINKMAP, &map) == 0 && map != nullptr) {
+    Span span{map->l_addr};
+    dl_iterate_phdr(find_span, &span);
+    if (span.end != 0) arch::note_image_load(path_, span.base, span.end);
+  }
   return reinterpret_cast<word>(entry);
 }
 
