@@ -95,7 +95,6 @@ void transfer_message(Thread& sender, Thread& receiver, word badge, bool can_gra
   receiver.context.set(SysReg::kStatus, word(Error::kOk));
   receiver.context.set(SysReg::kInfo, out.raw());
   receiver.context.set(SysReg::kBadge, badge);
-  trace_result(receiver);
 }
 
 Error endpoint_send(Thread& t, Endpoint& ep, const Cap& cap, bool blocking, bool is_call) {

@@ -67,8 +67,7 @@ bool fast_call(Thread& t) {
     return false;
 
   Kernel& k = kernel();
-  k.trace.record(TraceKind::kFastpath, t.id, word(Syscall::kCall), t.context.get(SysReg::kCap),
-                 info.raw(), t.context.get(SysReg::kMr0));
+  k.trace.record(TraceKind::kFastpath, t.id, word(Syscall::kCall));
   ep->receivers.remove(*server);
   server->blocked_endpoint = nullptr;
   copy_registers(t, *server, info, cap->badge);
@@ -99,8 +98,7 @@ bool fast_reply_recv(Thread& t) {
   Kernel& k = kernel();
   if (int(caller.priority) < k.ready.highest_priority()) return false;
 
-  k.trace.record(TraceKind::kFastpath, t.id, word(Syscall::kReplyRecv), t.context.get(SysReg::kCap),
-                 info.raw(), t.context.get(SysReg::kMr0));
+  k.trace.record(TraceKind::kFastpath, t.id, word(Syscall::kReplyRecv));
   t.state = ThreadState::kBlockedOnRecv;
   t.blocked_endpoint = ep;
   ep->receivers.insert_by_priority(t);

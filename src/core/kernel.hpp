@@ -23,23 +23,16 @@ namespace ukernel::core {
 inline constexpr std::uint64_t kTickNs = 1'000'000;
 
 // --- the event trace -------------------------------------------------------------------------
-// A system call's arguments are its registers on entry (abi.hpp's SysReg); its result is the
-// status, info and badge registers the kernel writes back, recorded as a kResult event when they
-// are written (which, for a call that blocks, is when it is woken). A fast-path call or
-// reply-recv always gives its partner kOk with the caller's info word.
 enum class TraceKind : std::uint32_t {
-  kSyscall = 1,       // a = syscall number, b = cap, c = info, d = message word 0
-  kFastpath = 2,      // a = syscall number, b = cap, c = info, d = message word 0
+  kSyscall = 1,       // a = syscall number
+  kFastpath = 2,      // a = syscall number (handled by the fast path)
   kDirectSwitch = 3,  // a = from thread id, b = to thread id; no scheduler pass
   kSchedule = 4,      // a = from thread id, b = chosen thread id (0 = idle)
   kFault = 5,         // a = fault kind, b = address
   kInterrupt = 6,     // a = line
   kTimer = 7,
-  kBlock = 8,       // a = new state
-  kWake = 9,        // a = woken thread id
-  kResult = 10,     // thread = whose result, a = status (Error), b = info, c = badge, d = word 0
-  kConfigure = 11,  // thread = the configured thread, a = its address space (physical address)
-  kRestart = 12,    // thread = the restarted thread, b = the thread that restarted it
+  kBlock = 8,  // a = new state
+  kWake = 9,   // a = woken thread id
 };
 
 struct TraceEvent {
@@ -48,8 +41,6 @@ struct TraceEvent {
   std::uint32_t thread;  // current thread id at the event (0 = none)
   word a;
   word b;
-  word c;
-  word d;
 };
 
 class Trace {
@@ -62,17 +53,16 @@ class Trace {
   }
   bool enabled() const { return buffer_ != nullptr; }
   // One predictable branch when tracing is off; the recording itself is out of line.
-  void record(TraceKind kind, std::uint32_t thread, word a = 0, word b = 0, word c = 0,
-              word d = 0) {
+  void record(TraceKind kind, std::uint32_t thread, word a = 0, word b = 0) {
     if (buffer_ != nullptr) [[unlikely]]
-      record_event(TraceEvent{0, kind, thread, a, b, c, d});
+      record_event(kind, thread, a, b);
   }
   std::size_t recorded() const { return count_; }
   const TraceEvent* buffer() const { return buffer_; }
   std::size_t capacity() const { return capacity_; }
 
  private:
-  void record_event(const TraceEvent& event);  // stamps the time
+  void record_event(TraceKind kind, std::uint32_t thread, word a, word b);
   TraceEvent* buffer_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t count_ = 0;
@@ -138,13 +128,6 @@ void activate_space(AddressSpace& as);
   k.action = Kernel::Action::kResumeCurrent;
   AddressSpace* as = t.address_space();
   if (as != nullptr && as != k.active_space) activate_space(*as);
-}
-
-// Records the result registers the kernel has just written into `t` (see TraceKind).
-inline void trace_result(const Thread& t) {
-  kernel().trace.record(TraceKind::kResult, t.id, t.context.get(SysReg::kStatus),
-                        t.context.get(SysReg::kInfo), t.context.get(SysReg::kBadge),
-                        t.context.get(SysReg::kMr0));
 }
 
 // Kernel entry points, called by back-ends. See the top of this file.

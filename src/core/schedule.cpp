@@ -42,10 +42,8 @@ void activate_space(AddressSpace& as) {
   kernel().active_space = &as;
 }
 
-void Trace::record_event(const TraceEvent& event) {
-  TraceEvent& slot = buffer_[count_ % capacity_];
-  slot = event;
-  slot.time_ns = Machine::now_ns();
+void Trace::record_event(TraceKind kind, std::uint32_t thread, word a, word b) {
+  buffer_[count_ % capacity_] = TraceEvent{Machine::now_ns(), kind, thread, a, b};
   ++count_;
 }
 

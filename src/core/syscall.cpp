@@ -151,8 +151,7 @@ void handle_syscall() {
   Thread& t = *k.current;
   word number = t.context.get(SysReg::kStatus);
   if (k.fastpath_enabled && fastpath(t, number)) return;
-  k.trace.record(TraceKind::kSyscall, t.id, number, t.context.get(SysReg::kCap),
-                 t.context.get(SysReg::kInfo), t.context.get(SysReg::kMr0));
+  k.trace.record(TraceKind::kSyscall, t.id, number);
   if (number >= word(Syscall::kCount)) {
     raise_fault(t, FaultKind::kInvalidSyscall, number);
   } else if (Error e = dispatch(t, Syscall(number)); e != Error::kOk) {

@@ -12,7 +12,6 @@
 #include <string>
 
 #include "ukernel/abi.hpp"
-#include "ukernel/hosted/trace.hpp"
 
 namespace ukernel::hosted {
 
@@ -63,9 +62,7 @@ class Simulation {
 
   std::uint64_t now_ns() const;
   const std::string& console() const;
-  // The kernel event trace (the last 2^20 events), as records and as text, one event per line
-  // ("time kind thread a b c d", see ukernel/hosted/trace.hpp).
-  std::vector<TraceRecord> trace_records() const;
+  // The kernel event trace, one event per line ("time kind thread a b").
   std::string trace_text() const;
   std::size_t trace_events() const;
   // The injected faults that fired, one line each ("TIME ns: kill names at its call 12 ...").

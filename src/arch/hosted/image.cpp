@@ -3,14 +3,11 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <link.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <vector>
-
-#include "state.hpp"
 
 namespace ukernel::hosted {
 
@@ -54,23 +51,6 @@ int copy_to_memory_file(const std::string& path, std::string& error) {
   return out;
 }
 
-// The host addresses the object loaded at `base` spans: its loadable segments.
-struct Span {
-  word base;
-  word end = 0;
-};
-
-int find_span(dl_phdr_info* info, std::size_t, void* data) {
-  auto* span = static_cast<Span*>(data);
-  if (info->dlpi_addr != span->base) return 0;
-  for (unsigned i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    if (ph.p_type == PT_LOAD && span->base + ph.p_vaddr + ph.p_memsz > span->end)
-      span->end = span->base + ph.p_vaddr + ph.p_memsz;
-  }
-  return span->end != 0;
-}
-
 }  // namespace
 
 Image::~Image() {
@@ -110,12 +90,6 @@ word Image::load_fresh() {
   Dl_info info{};
   if (dladdr(entry, &info) != 0) base_ = reinterpret_cast<word>(info.dli_fbase);
   g_loaded.push_back({this, base_, stem(path_)});
-  link_map* map = nullptr;
-  if (dlinfo(handle_, RTLD_DI_LINKMAP, &map) == 0 && map != nullptr) {
-    Span span{map->l_addr};
-    dl_iterate_phdr(find_span, &span);
-    if (span.end != 0) arch::note_image_load(path_, span.base, span.end);
-  }
   return reinterpret_cast<word>(entry);
 }
 

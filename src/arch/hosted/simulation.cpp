@@ -142,22 +142,20 @@ std::size_t Simulation::trace_events() const {
   return core::kernel().trace.recorded();
 }
 
-std::vector<TraceRecord> Simulation::trace_records() const {
+std::string Simulation::trace_text() const {
   const core::Trace& trace = core::kernel().trace;
+  std::string out;
   std::size_t count = trace.recorded() < trace.capacity() ? trace.recorded() : trace.capacity();
-  std::vector<TraceRecord> out;
-  out.reserve(count);
-  for (std::size_t i = trace.recorded() - count; i < trace.recorded(); ++i) {
+  std::size_t first = trace.recorded() - count;
+  char line[128];
+  for (std::size_t i = first; i < trace.recorded(); ++i) {
     const core::TraceEvent& e = trace.buffer()[i % trace.capacity()];
-    out.push_back({e.time_ns, std::uint32_t(e.kind), e.thread, arch::image_relative(e.a, i),
-                   arch::image_relative(e.b, i), arch::image_relative(e.c, i),
-                   arch::image_relative(e.d, i)});
+    std::snprintf(line, sizeof line, "%llu %u %u %llu %llu\n",
+                  static_cast<unsigned long long>(e.time_ns), unsigned(e.kind), e.thread,
+                  static_cast<unsigned long long>(e.a), static_cast<unsigned long long>(e.b));
+    out += line;
   }
   return out;
-}
-
-std::string Simulation::trace_text() const {
-  return hosted::trace_text(trace_records());
 }
 
 }  // namespace ukernel::hosted

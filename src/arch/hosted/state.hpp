@@ -85,22 +85,7 @@ struct HostedState {
   // Fault injection (faults.cpp): nullptr unless a schedule is armed, so that a kernel entry
   // and an interrupt pay one predictable branch for it.
   FaultState* faults = nullptr;
-  // Where each server image was loaded, so that the trace writes host addresses (entry points,
-  // code addresses in messages) relative to their image: the same on every run (see
-  // ukernel/hosted/trace.hpp).
-  struct ImageMapping {
-    word begin, end;
-    std::uint32_t image;      // index into image_paths
-    std::size_t from_record;  // trace records from this one on may name it
-  };
-  std::vector<ImageMapping> image_mappings;
-  std::vector<std::string> image_paths;
 };
-
-// Records that the image at `path` now occupies host addresses [begin, end).
-void note_image_load(const std::string& path, word begin, word end);
-// `value` written relative to the image that held it when record `record` was made.
-word image_relative(word value, std::size_t record);
 
 HostedState& hosted();
 
