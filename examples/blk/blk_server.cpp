@@ -16,6 +16,9 @@
 // answers kNotFound.
 #include <bit>
 
+#include <cstddef>
+#include <new>
+
 #include "blk/block_bridge.hpp"
 #include "blk/virtio_blk.hpp"
 #include "pci/rpc.hpp"
@@ -288,7 +291,10 @@ class BlkServer : public rpc::Server<BlkServer, block::Protocol> {
 
 extern "C" void ukernel_image_main(word index) {
   Runtime runtime(index);
-  static BlkServer server(runtime);
+  // In static storage (it is large for a stack), made here: a function-local static would need
+  // the C++ runtime's guard functions, which server images do not link.
+  alignas(BlkServer) static std::byte storage[sizeof(BlkServer)];
+  BlkServer& server = *::new (storage) BlkServer(runtime);
   (void)server.start();
   runtime.announce();
   serve(runtime, server);

@@ -14,6 +14,9 @@
 // it was granted.
 #include <bit>
 
+#include <cstddef>
+#include <new>
+
 #include "pci/rpc.hpp"
 #include "system/runtime.hpp"
 #include "ukernel/caps.hpp"
@@ -244,7 +247,10 @@ class PciServer : public rpc::Server<PciServer, pci::Protocol> {
 
 extern "C" void ukernel_image_main(word index) {
   Runtime runtime(index);
-  static PciServer server(runtime);
+  // In static storage (it is large for a stack), made here: a function-local static would need
+  // the C++ runtime's guard functions, which server images do not link.
+  alignas(PciServer) static std::byte storage[sizeof(PciServer)];
+  PciServer& server = *::new (storage) PciServer(runtime);
   server.start();
   runtime.announce();
   runtime.serve(server, 0, [](word) {});
