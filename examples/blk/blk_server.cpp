@@ -223,19 +223,10 @@ class BlkServer : public rpc::Server<BlkServer, block::Protocol> {
 
  private:
   struct Session {
-    block::Session session;
     word bus = 0;          // the region's bus address
     void* base = nullptr;  // where blk sees it
     word reply_slot = 0;
-    std::uint32_t generation = 0;
     bool waiting = false;
-    bool posted = false;
-  };
-  struct Pending {
-    bool busy = false;
-    std::size_t session = 0;
-    std::uint32_t generation = 0;
-    std::uint64_t id = 0;
   };
 
   bool no_disk(std::string_view why) {
