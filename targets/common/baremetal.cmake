@@ -37,6 +37,23 @@ target_include_directories(msix-root PRIVATE user ${UKERNEL_COMMON_USER_DIR}
   ${PROJECT_SOURCE_DIR}/examples)
 ukernel_baremetal_kernel_image(msix-virtio-blk ROOT msix-root)
 
+# The hostile root task (targets/common/user/hostile_root.cpp, docs/fuzzing.md): seeded random
+# system calls from user mode, then a short scenario; its kernel checks the core's invariants
+# when the root task exits. `hostile` makes UKERNEL_HOSTILE_CALLS calls (the suite's
+# qemu.<arch>.hostile), `hostile-million` 10^6 (scripts/hostile). The seed is a build setting
+# too (the root task has no command line): cmake -DUKERNEL_HOSTILE_SEED=N.
+set(UKERNEL_HOSTILE_SEED 1 CACHE STRING "seed of the hostile root task's random system calls")
+set(UKERNEL_HOSTILE_CALLS 100000 CACHE STRING "system calls of the hostile image the suite runs")
+foreach(variant IN ITEMS hostile hostile-million)
+  ukernel_baremetal_user_program(${variant}-root ${UKERNEL_COMMON_USER_DIR}/hostile_root.cpp)
+  target_include_directories(${variant}-root PRIVATE user ${UKERNEL_COMMON_USER_DIR})
+  ukernel_baremetal_kernel_image(${variant} ROOT ${variant}-root)
+endforeach()
+target_compile_definitions(hostile-root PRIVATE UKERNEL_HOSTILE_SEED=${UKERNEL_HOSTILE_SEED}
+  UKERNEL_HOSTILE_CALLS=${UKERNEL_HOSTILE_CALLS})
+target_compile_definitions(hostile-million-root PRIVATE
+  UKERNEL_HOSTILE_SEED=${UKERNEL_HOSTILE_SEED} UKERNEL_HOSTILE_CALLS=1000000)
+
 # The IPC benchmark (targets/common/user/bench_root.cpp), fast path on and off;
 # build/<arch>/run-bench runs both under -icount and prints the figures (scripts/bench).
 ukernel_baremetal_user_program(bench-root ${UKERNEL_COMMON_USER_DIR}/bench_root.cpp)

@@ -100,3 +100,7 @@ ukernel_qemu_test(aarch64 qemu.aarch64.msix_virtio_blk msix-virtio-blk.elf
     ${UKERNEL_MSIX_FIND_LINES}
     "ok: msix: BARs assigned from the bridge's windows"
     ${UKERNEL_MSIX_LINES})
+
+# The hostile root task on AArch64 (tests/qemu/CMakeLists.txt says what it does).
+ukernel_qemu_test(aarch64 qemu.aarch64.hostile hostile.elf
+  PRINTED "hostile: seed " EXPECT ${UKERNEL_QEMU_HOSTILE_LINES})
