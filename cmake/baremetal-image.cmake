@@ -45,11 +45,12 @@ function(ukernel_baremetal_user_program name)
   ukernel_kernel_code(${name})
 endfunction()
 
-# ukernel_baremetal_kernel_image(NAME ROOT user-program-target [FASTPATH ON|OFF]): a kernel
-# image NAME.elf with the kernel core that boots the user program ROOT as its root task, with the
-# IPC fast path on (default) or off.
+# ukernel_baremetal_kernel_image(NAME ROOT user-program-target [FASTPATH ON|OFF] [INVARIANTS]):
+# a kernel image NAME.elf with the kernel core that boots the user program ROOT as its root task,
+# with the IPC fast path on (default) or off. INVARIANTS: when the root task exits, the kernel
+# checks its invariants (src/arch/baremetal/root_exit_invariants.cpp; a test image's option).
 function(ukernel_baremetal_kernel_image name)
-  cmake_parse_arguments(ARG "" "ROOT;FASTPATH" "" ${ARGN})
+  cmake_parse_arguments(ARG "INVARIANTS" "ROOT;FASTPATH" "" ${ARGN})
   if(NOT DEFINED ARG_FASTPATH OR ARG_FASTPATH)
     set(FASTPATH 1)
   else()
@@ -62,6 +63,11 @@ function(ukernel_baremetal_kernel_image name)
   set_source_files_properties(${root_source} PROPERTIES OBJECT_DEPENDS ${ROOT_ELF})
   ukernel_baremetal_image(${name} ${root_source})
   target_link_libraries(${name} PRIVATE ukernel_${UKERNEL_IMAGE_ARCH}_kernel)
+  if(ARG_INVARIANTS)
+    target_link_libraries(${name} PRIVATE ukernel_${UKERNEL_IMAGE_ARCH}_root_exit_invariants)
+  else()
+    target_link_libraries(${name} PRIVATE ukernel_${UKERNEL_IMAGE_ARCH}_root_exit_plain)
+  endif()
   add_dependencies(${name} ${ARG_ROOT})
 endfunction()
 

@@ -47,7 +47,7 @@ set(UKERNEL_HOSTILE_CALLS 100000 CACHE STRING "system calls of the hostile image
 foreach(variant IN ITEMS hostile hostile-million)
   ukernel_baremetal_user_program(${variant}-root ${UKERNEL_COMMON_USER_DIR}/hostile_root.cpp)
   target_include_directories(${variant}-root PRIVATE user ${UKERNEL_COMMON_USER_DIR})
-  ukernel_baremetal_kernel_image(${variant} ROOT ${variant}-root)
+  ukernel_baremetal_kernel_image(${variant} ROOT ${variant}-root INVARIANTS)
 endforeach()
 target_compile_definitions(hostile-root PRIVATE UKERNEL_HOSTILE_SEED=${UKERNEL_HOSTILE_SEED}
   UKERNEL_HOSTILE_CALLS=${UKERNEL_HOSTILE_CALLS})

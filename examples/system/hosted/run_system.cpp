@@ -87,9 +87,10 @@ ukernel::hosted::SimulationConfig config_for(const RunOptions& options) {
 
 void fill_report(const Simulation& sim, RunReport& report) {
   report.fault_log = sim.fault_log();
-  report.invariants = g_root_cnode != nullptr
-                          ? ukernel::core::debug::check_invariants(*g_root_cnode).failure
-                          : "the root task never ran";
+  report.invariants =
+      g_root_cnode != nullptr
+          ? std::string(ukernel::core::debug::check_invariants(*g_root_cnode).failure.view())
+          : "the root task never ran";
   std::uint64_t hash = 0xcbf29ce484222325ull;
   for (char c : sim.trace_text())
     hash = (hash ^ std::uint8_t(c)) * 0x100000001b3ull;

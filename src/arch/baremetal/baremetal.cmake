@@ -46,6 +46,20 @@ function(ukernel_baremetal_backend name var)
   ukernel_kernel_code(ukernel_${name}_kernel)
   set_property(TARGET ukernel_${name}_kernel PROPERTY INTERPROCEDURAL_OPTIMIZATION ON)
 
+  # check_at_root_exit() (arch/root_task.hpp), one variant per image: nothing, or the core's
+  # invariant checker (the hostile image; ukernel_baremetal_kernel_image's INVARIANTS option).
+  add_library(ukernel_${name}_root_exit_plain OBJECT ${UKERNEL_BAREMETAL_DIR}/root_exit_plain.cpp)
+  add_library(ukernel_${name}_root_exit_invariants OBJECT
+    ${UKERNEL_BAREMETAL_DIR}/root_exit_invariants.cpp
+    ${PROJECT_SOURCE_DIR}/src/core/debug/invariants.cpp)
+  foreach(variant plain invariants)
+    target_include_directories(ukernel_${name}_root_exit_${variant} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(ukernel_${name}_root_exit_${variant} PUBLIC ukernel_${name})
+    ukernel_kernel_code(ukernel_${name}_root_exit_${variant})
+    set_property(TARGET ukernel_${name}_root_exit_${variant} PROPERTY
+      INTERPROCEDURAL_OPTIMIZATION ON)
+  endforeach()
+
   set(UKERNEL_${var}_LINKER_SCRIPT ${dir}/linker.ld
       CACHE INTERNAL "linker script of the ${name} kernel images")
   set(UKERNEL_${var}_ROOT_IMAGE_TEMPLATE ${dir}/root_image.S.in

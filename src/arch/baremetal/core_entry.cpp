@@ -4,8 +4,9 @@
 //
 // One system-wide policy sits here too, because the core has no notion of "the machine stops":
 // the root task ends the system. Its kAbort (its `main` returning) exits QEMU with success for
-// code 0 and failure otherwise; any other fault of the root task (it has no supervisor, so the
-// fault stops it) is a failure.
+// code 0 and failure otherwise (and when the image's check_at_root_exit() finds the kernel's
+// state broken); any other fault of the root task (it has no supervisor, so the fault stops it)
+// is a failure.
 //
 // The functions are the back-end's (ukernel::backend, arch/backend.hpp), defined once here.
 #include "arch/backend.hpp"
@@ -24,8 +25,9 @@ core::Thread* root_thread = nullptr;
 
 [[noreturn]] void root_task_stopped(FaultKind kind, word address) {
   if (kind == FaultKind::kAbort) {
+    bool intact = baremetal::check_at_root_exit();
     print("root task: exit ", address, "\n");
-    exit_qemu(address == 0 ? ExitCode::kSuccess : ExitCode::kFailure);
+    exit_qemu(address == 0 && intact ? ExitCode::kSuccess : ExitCode::kFailure);
   }
   print("root task: fault kind=", static_cast<word>(kind), " address=", hex(address),
         " ip=", hex(root_thread->context.instruction_pointer()), "\n");

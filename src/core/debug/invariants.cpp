@@ -1,9 +1,8 @@
-// The kernel invariant checker (see invariants.hpp). Host-only: it may allocate.
+// The kernel invariant checker (see invariants.hpp). Freestanding: its tables are carved from
+// the caller's scratch memory, so a bare-metal kernel can run it too.
 #include "core/debug/invariants.hpp"
 
 #include <cstdint>
-#include <unordered_map>
-#include <vector>
 
 #include "core/endpoint.hpp"
 #include "core/kernel.hpp"
@@ -11,82 +10,173 @@
 
 namespace ukernel::core::debug {
 
+void FailureText::set_once(std::string_view what, std::string_view detail) {
+  if (size_ != 0) return;
+  for (std::string_view part : {what, detail}) {
+    for (char c : part) {
+      if (size_ + 1 < sizeof text_) text_[size_++] = c;
+    }
+  }
+  text_[size_] = 0;
+}
+
 namespace {
 
-// A set of pointers: open addressing in one array, so that a check makes no allocation per
-// element (the fuzzer runs one after every input, under ASan, whose malloc is slow).
+// Scratch memory handed out front to back; what a grown table leaves behind is not reused (a
+// doubling table wastes at most what it ends with).
+class Arena {
+ public:
+  explicit Arena(std::span<std::byte> memory) : next_(memory.data()), end_(next_ + memory.size()) {}
+  // n zeroed T's, or nullptr (and exhausted() from then on) when they do not fit.
+  template <class T>
+  T* take(std::size_t n) {
+    auto at = reinterpret_cast<std::uintptr_t>(next_);
+    std::uintptr_t aligned = (at + alignof(T) - 1) & ~std::uintptr_t{alignof(T) - 1};
+    auto available = static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(end_) - at);
+    if (exhausted_ || aligned - at > available || n > (available - (aligned - at)) / sizeof(T)) {
+      exhausted_ = true;
+      return nullptr;
+    }
+    auto* p = reinterpret_cast<T*>(aligned);
+    for (std::size_t i = 0; i < n; ++i)
+      p[i] = T{};
+    next_ = reinterpret_cast<std::byte*>(p + n);
+    return p;
+  }
+  bool exhausted() const { return exhausted_; }
+
+ private:
+  std::byte* next_;
+  std::byte* end_;
+  bool exhausted_ = false;
+};
+
+// A set of pointers: open addressing in one array that doubles when half full. index() is a
+// pointer's position, stable once the set stops growing (for tables kept beside it).
 class PointerSet {
  public:
-  explicit PointerSet(std::size_t capacity_hint) {
+  static constexpr std::size_t kAbsent = ~std::size_t{0};
+
+  PointerSet(Arena& arena, std::size_t capacity_hint) : arena_(arena) {
     std::size_t n = 64;
     while (n < 2 * capacity_hint)
       n *= 2;
-    table_.assign(n, nullptr);
+    table_ = arena_.take<const void*>(n);
+    capacity_ = table_ != nullptr ? n : 0;
   }
+  // True if `p` was not in the set (false too when the arena ran out: the walk stops growing).
   bool insert(const void* p) {
-    if (2 * (size_ + 1) > table_.size()) grow();
+    if (2 * (size_ + 1) > capacity_ && !grow()) return false;
     const void** at = find(p);
     if (*at != nullptr) return false;
     *at = p;
     ++size_;
     return true;
   }
-  std::size_t count(const void* p) const {
-    return *const_cast<PointerSet*>(this)->find(p) != nullptr;
+  bool contains(const void* p) const { return index(p) != kAbsent; }
+  std::size_t index(const void* p) const {
+    if (capacity_ == 0) return kAbsent;
+    const void** at = const_cast<PointerSet*>(this)->find(p);
+    return *at != nullptr ? static_cast<std::size_t>(at - table_) : kAbsent;
   }
   std::size_t size() const { return size_; }
+  std::size_t capacity() const { return capacity_; }
   template <class F>
   void for_each(F&& f) const {
-    for (const void* p : table_) {
-      if (p != nullptr) f(p);
+    for (std::size_t i = 0; i < capacity_; ++i) {
+      if (table_[i] != nullptr) f(table_[i]);
     }
   }
 
  private:
   const void** find(const void* p) {
-    std::size_t mask = table_.size() - 1;
+    std::size_t mask = capacity_ - 1;
     std::size_t i = (reinterpret_cast<std::uintptr_t>(p) >> 4) * 0x9e3779b97f4a7c15ull & mask;
     while (table_[i] != nullptr && table_[i] != p)
       i = (i + 1) & mask;
     return &table_[i];
   }
-  void grow() {
-    std::vector<const void*> old = std::move(table_);
-    table_.assign(old.size() * 2, nullptr);
+  bool grow() {
+    std::size_t n = capacity_ != 0 ? 2 * capacity_ : 64;
+    const void** bigger = arena_.take<const void*>(n);
+    if (bigger == nullptr) return false;
+    const void** old = table_;
+    std::size_t old_capacity = capacity_;
+    table_ = bigger;
+    capacity_ = n;
     size_ = 0;
-    for (const void* p : old) {
-      if (p != nullptr) insert(p);
+    for (std::size_t i = 0; i < old_capacity; ++i) {
+      if (old[i] != nullptr) *find(old[i]) = old[i], ++size_;
     }
+    return true;
   }
-  std::vector<const void*> table_;
+  Arena& arena_;
+  const void** table_ = nullptr;
+  std::size_t capacity_ = 0;
+  std::size_t size_ = 0;
+};
+
+// The walk's stack of slots still to look at, doubling like the sets.
+class SlotStack {
+ public:
+  explicit SlotStack(Arena& arena) : arena_(arena) {}
+  void push(Slot* s) {
+    if (size_ == capacity_) {
+      std::size_t n = capacity_ != 0 ? 2 * capacity_ : 1024;
+      Slot** bigger = arena_.take<Slot*>(n);
+      if (bigger == nullptr) return;  // the arena is exhausted: the report says so
+      for (std::size_t i = 0; i < size_; ++i)
+        bigger[i] = items_[i];
+      items_ = bigger;
+      capacity_ = n;
+    }
+    items_[size_++] = s;
+  }
+  bool empty() const { return size_ == 0; }
+  Slot* pop() { return items_[--size_]; }
+
+ private:
+  Arena& arena_;
+  Slot** items_ = nullptr;
+  std::size_t capacity_ = 0;
   std::size_t size_ = 0;
 };
 
 class Checker {
  public:
+  explicit Checker(std::span<std::byte> scratch) : arena_(scratch) {}
+
   InvariantReport run(CNode& root) {
     walk(root);
+    // Per object, beside the object set (which no longer grows): capabilities that name it,
+    // queues it sits in.
+    cap_refs_ = arena_.take<std::uint32_t>(objects_.capacity());
+    membership_ = arena_.take<std::uint32_t>(objects_.capacity());
+    if (arena_.exhausted()) {
+      report_.scratch_too_small = true;
+      report_.failure = FailureText{};
+      fail("checker: scratch memory too small");
+      return report_;
+    }
     check_tree();
     check_counts();
     check_threads();
     report_.slots = slots_.size();
     report_.objects = objects_.size();
-    report_.threads = threads_.size();
     return report_;
   }
 
  private:
-  void fail(const std::string& what) {
-    if (report_.failure.empty()) report_.failure = what;
+  void fail(std::string_view what, std::string_view detail = {}) {
+    report_.failure.set_once(what, detail);
   }
   void visit(Slot* s) {
-    if (s != nullptr && slots_.insert(s)) pending_.push_back(s);
+    if (s != nullptr && slots_.insert(s)) pending_.push(s);
   }
   void walk(CNode& root) {
     add_object(&root);
     while (!pending_.empty()) {
-      Slot* s = pending_.back();
-      pending_.pop_back();
+      Slot* s = pending_.pop();
       visit(s->parent);
       visit(s->first_child);
       visit(s->next_sibling);
@@ -102,7 +192,7 @@ class Checker {
         visit(node->slot(i));
     } else if (o->type == ObjectType::kThread) {
       auto* t = static_cast<Thread*>(o);
-      threads_.push_back(t);
+      ++report_.threads;
       for (Slot* own : {&t->cspace_slot, &t->address_space_slot, &t->ipc_frame_slot,
                         &t->fault_endpoint_slot, &t->caller_slot})
         visit(own);
@@ -159,15 +249,15 @@ class Checker {
   }
 
   void check_counts() {
-    std::unordered_map<const KernelObject*, std::uint32_t> count;
-    count.reserve(objects_.size());
     slots_.for_each([&](const void* p) {
       const Slot* s = static_cast<const Slot*>(p);
-      if (is_counted(s->cap.type)) ++count[s->cap.as<KernelObject>()];
+      // Every counted capability's object was added by the walk.
+      if (is_counted(s->cap.type)) ++cap_refs_[objects_.index(s->cap.as<KernelObject>())];
     });
     objects_.for_each([&](const void* p) {
       const auto* o = static_cast<const KernelObject*>(p);
-      if (o->cap_count != count[o]) fail("cap_count differs from the capabilities that name it");
+      if (o->cap_count != cap_refs_[objects_.index(o)])
+        fail("cap_count differs from the capabilities that name it");
       if (o->zombie_next != nullptr) fail("an object is still on the finalisation list");
     });
   }
@@ -178,21 +268,23 @@ class Checker {
     std::size_t length = 0;
     for (const Thread* t = q.head(); t != nullptr; t = t->queue_next) {
       if (++length > objects_.size()) {
-        fail(std::string(what) + ": a cycle");
+        fail(what, ": a cycle");
         return;
       }
-      if (t->queue_next && t->queue_next->queue_prev != t) fail(std::string(what) + ": bad links");
-      if (!objects_.count(t)) fail(std::string(what) + ": holds a thread that no longer exists");
-      if (++membership_[t] > 1) fail("a thread sits in two queues");
-      if (t->state != state) fail(std::string(what) + ": holds a thread in another state");
-      if (ordered && t->priority > last_priority)
-        fail(std::string(what) + ": not in priority order");
+      if (t->queue_next && t->queue_next->queue_prev != t) fail(what, ": bad links");
+      std::size_t at = objects_.index(t);
+      if (at == PointerSet::kAbsent) {
+        fail(what, ": holds a thread that no longer exists");
+      } else if (++membership_[at] > 1) {
+        fail("a thread sits in two queues");
+      }
+      if (t->state != state) fail(what, ": holds a thread in another state");
+      if (ordered && t->priority > last_priority) fail(what, ": not in priority order");
       last_priority = t->priority;
       if (state == ThreadState::kBlockedOnSend || state == ThreadState::kBlockedOnRecv) {
-        if (t->blocked_endpoint != owner) fail(std::string(what) + ": blocked_endpoint differs");
+        if (t->blocked_endpoint != owner) fail(what, ": blocked_endpoint differs");
       } else if (state == ThreadState::kBlockedOnNotification) {
-        if (t->blocked_notification != owner)
-          fail(std::string(what) + ": blocked_notification differs");
+        if (t->blocked_notification != owner) fail(what, ": blocked_notification differs");
       }
     }
   }
@@ -223,51 +315,60 @@ class Checker {
       }
     });
     if (k.current != nullptr) {
-      if (!objects_.count(k.current)) fail("current: a thread that no longer exists");
+      std::size_t at = objects_.index(k.current);
+      if (at == PointerSet::kAbsent) fail("current: a thread that no longer exists");
       if (!k.current->runnable()) fail("current: not runnable after a kernel entry");
-      if (membership_.count(k.current)) fail("current: also in a queue");
+      if (at != PointerSet::kAbsent && membership_[at] != 0) fail("current: also in a queue");
     }
-    for (const Thread* t : threads_) {
-      bool queued = membership_.count(t) != 0;
-      if (t->in_ready_queue && !queued) fail("in_ready_queue set, but in no ready queue");
-      switch (t->state) {
-        case ThreadState::kRunning:
-          if (t != k.current && !t->in_ready_queue)
-            fail("a runnable thread is neither current nor ready");
-          break;
-        case ThreadState::kBlockedOnSend:
-        case ThreadState::kBlockedOnRecv:
-        case ThreadState::kBlockedOnNotification:
-          if (!queued) fail("a blocked thread is in no queue");
-          break;
-        case ThreadState::kBlockedOnReply:
-          if (queued) fail("a thread waiting for a reply is in a queue");
-          if (t->reply_cap_slot != nullptr && (!slots_.count(t->reply_cap_slot) ||
-                                               t->reply_cap_slot->cap.type != ObjectType::kReply ||
-                                               t->reply_cap_slot->cap.as<Thread>() != t))
-            fail("a thread waiting for a reply: its reply capability does not name it");
-          break;
-        default:
-          if (queued) fail("an inactive thread is in a queue");
-          break;
-      }
-      if (t->bound_notification && t->bound_notification->bound_thread != t)
-        fail("binding: the thread's notification is bound to another thread");
-    }
+    objects_.for_each([&](const void* p) {
+      if (static_cast<const KernelObject*>(p)->type == ObjectType::kThread)
+        check_thread(*static_cast<const Thread*>(p));
+    });
   }
 
-  PointerSet slots_{8192};
-  std::vector<Slot*> pending_;
-  PointerSet objects_{256};
-  std::vector<const Thread*> threads_;
-  std::unordered_map<const Thread*, unsigned> membership_;
+  void check_thread(const Thread& thread) {
+    Kernel& k = kernel();
+    const Thread* t = &thread;
+    bool queued = membership_[objects_.index(t)] != 0;
+    if (t->in_ready_queue && !queued) fail("in_ready_queue set, but in no ready queue");
+    switch (t->state) {
+      case ThreadState::kRunning:
+        if (t != k.current && !t->in_ready_queue)
+          fail("a runnable thread is neither current nor ready");
+        break;
+      case ThreadState::kBlockedOnSend:
+      case ThreadState::kBlockedOnRecv:
+      case ThreadState::kBlockedOnNotification:
+        if (!queued) fail("a blocked thread is in no queue");
+        break;
+      case ThreadState::kBlockedOnReply:
+        if (queued) fail("a thread waiting for a reply is in a queue");
+        if (t->reply_cap_slot != nullptr && (!slots_.contains(t->reply_cap_slot) ||
+                                             t->reply_cap_slot->cap.type != ObjectType::kReply ||
+                                             t->reply_cap_slot->cap.as<Thread>() != t))
+          fail("a thread waiting for a reply: its reply capability does not name it");
+        break;
+      default:
+        if (queued) fail("an inactive thread is in a queue");
+        break;
+    }
+    if (t->bound_notification && t->bound_notification->bound_thread != t)
+      fail("binding: the thread's notification is bound to another thread");
+  }
+
+  Arena arena_;
+  PointerSet slots_{arena_, 8192};
+  SlotStack pending_{arena_};
+  PointerSet objects_{arena_, 256};
+  std::uint32_t* cap_refs_ = nullptr;
+  std::uint32_t* membership_ = nullptr;
   InvariantReport report_;
 };
 
 }  // namespace
 
-InvariantReport check_invariants(CNode& root) {
-  return Checker{}.run(root);
+InvariantReport check_invariants(CNode& root, std::span<std::byte> scratch) {
+  return Checker(scratch).run(root);
 }
 
 }  // namespace ukernel::core::debug

@@ -1,5 +1,7 @@
-// Kernel invariants, checked from outside a kernel entry: debug code for host tests and the
-// system-call fuzzer (tests/fuzz/kernel_fuzz.cpp), never linked into a bare-metal kernel.
+// Kernel invariants, checked from outside a kernel entry: debug code for host tests, the
+// system-call fuzzer (tests/fuzz/kernel_fuzz.cpp) and the bare-metal hostile image (its kernel
+// checks them when the root task exits: src/arch/baremetal/root_exit_invariants.cpp). Never
+// linked into another bare-metal kernel.
 //
 // How this works: starting from the root CNode, the checker finds every slot and object the
 // kernel can still reach: a CNode's slots, a thread's own five slots, and the derivation tree's
@@ -12,25 +14,49 @@
 //     notification's waiters), in the one its state says, and every thread in a queue or current
 //     is a live object; a runnable thread is current or ready (never lost); a thread blocked on
 //     a reply is named by the reply capability it points to; bindings are symmetric.
+// It allocates nothing: its tables live in scratch memory the caller gives (the host overload
+// allocates it), so the same code runs in a freestanding kernel.
 #pragma once
 
 #include <cstddef>
-#include <string>
+#include <span>
+#include <string_view>
 
 #include "core/cnode.hpp"
 
 namespace ukernel::core::debug {
 
+// The first broken invariant, kept in the report itself (empty: all hold).
+class FailureText {
+ public:
+  bool empty() const { return size_ == 0; }
+  std::string_view view() const { return {text_, size_}; }
+  const char* c_str() const { return text_; }
+  // Sets the text to `what` followed by `detail` unless a failure is already recorded.
+  void set_once(std::string_view what, std::string_view detail = {});
+  friend bool operator==(const FailureText& f, std::string_view text) { return f.view() == text; }
+
+ private:
+  char text_[112] = {};
+  std::size_t size_ = 0;
+};
+
 struct InvariantReport {
-  std::string failure;      // the first broken invariant; empty if all hold
+  FailureText failure;      // the first broken invariant; empty if all hold
   std::size_t slots = 0;    // slots reached (empty ones included)
   std::size_t objects = 0;  // reference-counted objects reached
   std::size_t threads = 0;
   std::size_t untyped_children = 0;  // capabilities whose parent is an untyped capability
+  bool scratch_too_small = false;    // the check could not finish (failure says so too)
   bool ok() const { return failure.empty(); }
 };
 
-// Checks every invariant above for the objects reachable from `root` (the root task's CNode).
+// Checks every invariant above for the objects reachable from `root` (the root task's CNode),
+// with its tables in `scratch` (any alignment). Too little scratch memory: scratch_too_small,
+// and the failure "checker: scratch memory too small".
+InvariantReport check_invariants(CNode& root, std::span<std::byte> scratch);
+
+// The host's: allocates the scratch memory, more until it is enough (invariants_host.cpp).
 InvariantReport check_invariants(CNode& root);
 
 }  // namespace ukernel::core::debug

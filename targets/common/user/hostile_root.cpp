@@ -92,11 +92,19 @@ constexpr word kForgedBadge = 0x300;
 struct alignas(64) FuzzThreadState {
   word random;
   word calls;
+  word succeeded;  // calls that returned kOk
 };
 struct StatePage {
   FuzzThreadState threads[kFuzzThreads];
 };
 static_assert(sizeof(StatePage) <= user::kPage);
+
+word stack_top(std::size_t i) {
+  return arch::kRootStackTop - i * kStackSpacing;
+}
+word ipc_address(std::size_t i) {
+  return arch::kUserIpcBuffer + i * user::kPage;
+}
 
 StatePage& state_page() {
   return *reinterpret_cast<StatePage*>(kStatePage);
@@ -238,8 +246,110 @@ constexpr word kLabels[] = {
     kMaxLabel - 2,
 };
 
+void fuzz_main(word index);
+
+// Half the invocations get arguments that could be right (a capability of the right kind, a
+// free slot, a size the type takes), so that calls succeed and the kernel makes, maps, binds,
+// moves and deletes real objects; the other half get anything. Writes the capability and the
+// arguments into `frame`; returns the message length.
+std::size_t plausible_invocation(Draw& draw, word label, arch::UserFrame& frame) {
+  auto pick = [&](std::initializer_list<word> choices) {
+    return *(choices.begin() + draw.below(choices.size()));
+  };
+  auto free_slot = [&] { return kFirstFreeSlot + draw.below(kFuzzSlots - kFirstFreeSlot); };
+  auto any_slot = [&] { return 1 + draw.below(kFuzzSlots - 1); };
+  auto cnode = [&] { return draw.one_in(4) ? free_slot() : pick({kSlotCNode, kSlotSecondCNode}); };
+  auto made = [&](word fixed) { return draw.one_in(3) ? free_slot() : fixed; };
+  word args[6] = {};
+  std::size_t n = 0;
+  word cap = 0;
+  switch (Invocation(label)) {
+    case Invocation::kUntypedRetype: {
+      cap = made(kSlotUntyped);
+      auto type = ObjectType(1 + draw.below(7));
+      word bits = type == ObjectType::kUntyped ? 4 + draw.below(14)
+                  : type == ObjectType::kCNode ? 2 + draw.below(7)
+                  : type == ObjectType::kFrame ? 12 + draw.below(3)
+                                               : draw.below(17);
+      args[0] = word(type), args[1] = bits, args[2] = cnode(), args[3] = free_slot();
+      args[4] = 1 + draw.below(3), args[5] = draw.below(4);
+      n = 5 + draw.below(2);
+      break;
+    }
+    case Invocation::kCNodeCopy:
+    case Invocation::kCNodeMint:
+    case Invocation::kCNodeMove:
+      cap = cnode();
+      args[0] = free_slot(), args[1] = cnode(), args[2] = any_slot(), args[3] = draw.below(8);
+      args[4] = draw.below(0x1000);
+      n = 5;
+      break;
+    case Invocation::kCNodeDelete:
+    case Invocation::kCNodeRevoke:
+    case Invocation::kCNodeSaveReply:
+      cap = cnode(), args[0] = draw.one_in(2) ? free_slot() : any_slot(), n = 1;
+      break;
+    case Invocation::kThreadConfigure:
+      cap = made(kSlotThread0 + draw.below(kFuzzThreads));
+      args[0] = cnode(), args[1] = made(kSlotScratchSpace),
+      args[2] = pick({0, kSlotFrame, free_slot()});
+      args[3] = draw.one_in(2) ? draw.scratch() : draw.pointer();
+      args[4] = pick({0, kSlotEndpoint, kSlotEndpointBadged, kSlotForgedFault, free_slot()});
+      n = 5;
+      break;
+    case Invocation::kThreadSetPriority:
+    case Invocation::kThreadSetTimeslice:
+    case Invocation::kThreadWriteRegisters:
+    case Invocation::kThreadReadRegisters:
+    case Invocation::kThreadResume:
+    case Invocation::kThreadSuspend:
+    case Invocation::kThreadRestart:
+    case Invocation::kThreadBindNotification:
+    case Invocation::kThreadUnbindNotification:
+      cap = made(kSlotThread0 + draw.below(kFuzzThreads));
+      args[0] = label == word(Invocation::kThreadSetPriority)    ? draw.below(kFuzzPriority + 2)
+                : label == word(Invocation::kThreadSetTimeslice) ? draw.below(10'000'000)
+                : label == word(Invocation::kThreadBindNotification)
+                    ? made(pick({kSlotNotification, kSlotNotificationBadged}))
+                    : (draw.one_in(2) ? reinterpret_cast<word>(&fuzz_main) : draw.pointer());
+      args[1] = draw.one_in(2) ? stack_top(draw.below(kFuzzThreads + 1)) - 64 : draw.pointer();
+      args[2] = draw.below(kFuzzThreads + 1);
+      n = 3;
+      break;
+    case Invocation::kAddressSpaceMap:
+    case Invocation::kAddressSpaceUnmap:
+      cap = made(kSlotScratchSpace);
+      if (label == word(Invocation::kAddressSpaceUnmap)) {
+        args[0] = draw.scratch(), n = 1;
+      } else {
+        args[0] = made(kSlotFrame), args[1] = draw.scratch(), args[2] = draw.below(8), n = 3;
+      }
+      break;
+    case Invocation::kIrqControlGet:
+      cap = kSlotIrqControl, args[0] = draw.below(80), args[1] = cnode(), args[2] = free_slot();
+      n = 3;
+      break;
+    case Invocation::kIoPortsRead:
+    case Invocation::kIoPortsWrite:
+    case Invocation::kIoPortsIssue:
+      cap = made(kSlotIoPorts), args[0] = 0x7f + draw.below(3), args[1] = pick({0, 1, 2, 3, 4, 8});
+      args[2] = draw.below(256), args[3] = free_slot(), n = 2 + draw.below(3);
+      if (label == word(Invocation::kIoPortsIssue)) args[2] = cnode();
+      break;
+    default:  // frames and IRQ handlers: what retype and IrqControlGet left in the free slots
+      cap = draw.one_in(4) ? kSlotFrame : free_slot();
+      args[0] = made(pick({kSlotNotification, kSlotNotificationBadged}));
+      n = 1;
+      break;
+  }
+  frame[unsigned(SysReg::kCap)] = cap;
+  for (std::size_t i = 0; i < n && i < arch::kUserMessageRegisters; ++i)
+    frame[unsigned(SysReg::kMr0) + i] = args[i];
+  return n;
+}
+
 // One random system call.
-void hostile_call(Draw& draw) {
+bool hostile_call(Draw& draw) {
   arch::UserFrame frame = arch::user_frame();
   word number;
   switch (draw.below(16)) {
@@ -268,17 +378,28 @@ void hostile_call(Draw& draw) {
   for (std::size_t i = 0; i < std::size(frame.regs); ++i)
     frame[i] = draw.argument();
   if (number == word(Syscall::kDebugWrite)) {
-    // At most 16 printable bytes ending in a newline (when the length reaches it): the serial
-    // log stays readable and the run fast.
+    // At most 16 printable bytes ending in a newline: the serial log stays readable, and the
+    // run fast.
     length = draw.below(17);
     for (std::size_t i = 0; i < arch::kUserMessageRegisters; ++i)
       frame[unsigned(SysReg::kMr0) + i] =
           0x6161616161616161ull + (draw.any() & 0x0f0f0f0f0f0f0f0full);
-    frame[unsigned(SysReg::kMr0) + 1] =
-        (frame[unsigned(SysReg::kMr0) + 1] & ~(word{0xff} << 56)) | word{'\n'} << 56;
+    if (length > 0) {
+      word& last = frame[unsigned(SysReg::kMr0) + (length - 1) / 8];
+      unsigned shift = 8 * ((length - 1) % 8);
+      last = (last & ~(word{0xff} << shift)) | word{'\n'} << shift;
+    }
   }
   frame[unsigned(SysReg::kStatus)] = number;
   frame[unsigned(SysReg::kCap)] = draw.cap();
+  if (number == word(Syscall::kCall) && label < 100 && draw.one_in(2)) {
+    length = plausible_invocation(draw, label, frame);
+  } else if (number <= word(Syscall::kPoll) && draw.one_in(2)) {
+    // IPC on the endpoints and notifications the fuzz CNode holds, or made since.
+    frame[unsigned(SysReg::kCap)] =
+        draw.one_in(4) ? kFirstFreeSlot + draw.below(kFuzzSlots - kFirstFreeSlot)
+                       : kSlotEndpoint + draw.below(kSlotNotificationBadged - kSlotEndpoint + 1);
+  }
   frame[unsigned(SysReg::kInfo)] = MessageInfo(label, length, caps, flags).raw();
   if (draw.one_in(4)) {
     // The IPC buffer: words past the registers, capabilities to transfer, the receive window.
@@ -288,10 +409,11 @@ void hostile_call(Draw& draw) {
       buffer->msg[i] = draw.argument();
     for (word& c : buffer->caps)
       c = draw.cap();
-    buffer->receive_slot = draw.cap();
+    buffer->receive_slot = draw.one_in(2) ? kFirstFreeSlot + draw.below(kFuzzSlots) : draw.cap();
     buffer->receive_count = draw.below(6);
   }
   arch::user_trap(frame);
+  return frame[unsigned(SysReg::kStatus)] == word(Error::kOk);
 }
 
 void fuzz_main(word index) {
@@ -299,7 +421,7 @@ void fuzz_main(word index) {
   for (;;) {
     Draw draw(self.random);
     ++self.calls;
-    hostile_call(draw);
+    if (hostile_call(draw)) ++self.succeeded;
   }
 }
 
@@ -352,13 +474,6 @@ void report(bool ok, std::string_view what) {
   Line line;
   line << (ok ? "ok: hostile: " : "FAIL: hostile: ") << what;
   line.end();
-}
-
-word stack_top(std::size_t i) {
-  return arch::kRootStackTop - i * kStackSpacing;
-}
-word ipc_address(std::size_t i) {
-  return arch::kUserIpcBuffer + i * user::kPage;
 }
 
 word total_calls() {
@@ -441,7 +556,7 @@ bool build_fuzz_world() {
     return false;
   word random = kSeed;
   for (std::size_t i = 0; i < kFuzzThreads; ++i) {
-    state_page().threads[i] = {next_random(random), 0};
+    state_page().threads[i] = {next_random(random), 0, 0};
     root.threads[i] = root.make(ObjectType::kThread);
     root.thread_faults[i] = root.mint(root.fault_endpoint, Rights::kWrite, kThreadBadge + i);
     root.ipc_frames[i] = root.map_fresh_frame(root.fuzz_space, ipc_address(i));
@@ -478,7 +593,6 @@ bool resumable(FaultKind kind) {
 void supervise() {
   word next_refill = kRefillCalls;
   word next_progress = kTargetCalls / kProgressLines;
-  word start = user::cycle_count();
   for (;;) {
     word calls = total_calls();
     if (calls >= next_progress) {
@@ -522,13 +636,18 @@ void supervise() {
   for (std::size_t i = 0; i < kFuzzThreads; ++i)
     (void)thread_suspend(root.threads[i]);
   (void)thread_suspend(root.watchdog);
-  word ticks = user::cycle_count() - start;
+  word succeeded = 0;
+  for (const FuzzThreadState& t : state_page().threads)
+    succeeded += t.succeeded;
   Line line;
-  line << "hostile: " << total_calls() << " calls in " << ticks / (user::cycle_hz() / 1000)
-       << " ms of guest time; " << root.faults << " faults (" << root.resumed << " resumed), "
-       << root.restarts << " restarts, " << root.watchdog_alarms << " watchdog alarms, "
-       << root.forged << " forged messages, " << root.refills << " refills";
+  line << "hostile: " << total_calls() << " calls, " << succeeded << " returned kOk; "
+       << root.faults << " faults (" << root.resumed << " resumed), " << root.restarts
+       << " restarts";
   line.end();
+  Line more;
+  more << "hostile: " << root.watchdog_alarms << " watchdog alarms, " << root.forged
+       << " forged messages, " << root.refills << " refills";
+  more.end();
 }
 
 // --- after the fuzzing: the system still works ------------------------------------------------

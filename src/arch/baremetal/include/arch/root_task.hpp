@@ -22,6 +22,13 @@ namespace ukernel::baremetal {
 // Set by the boot code: the thread whose end ends the system (core_entry.cpp).
 void set_root_thread(core::Thread* thread);
 
+// What the image checks when the root task exits, before the machine stops (one file per
+// variant, chosen by ukernel_baremetal_kernel_image's INVARIANTS option): root_exit_plain.cpp
+// checks nothing; root_exit_invariants.cpp runs the core's invariant checker
+// (core/debug/invariants.hpp) and prints its report. False: the kernel's state is broken, and
+// the image exits with failure whatever the root task's code.
+bool check_at_root_exit();
+
 // Defined by the back-end (its root_task.cpp), for kernel_main():
 // prints the banner's lines particular to this machine;
 void print_boot_details();
