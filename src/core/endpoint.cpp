@@ -18,7 +18,9 @@ bool is_hardware_fault(FaultKind kind) {
 // Capabilities of `sender`'s message that can be copied into `receiver`'s receive window.
 // Returns the number transferred, or -1 if they had to be dropped.
 int transfer_caps(Thread& sender, Thread& receiver, std::size_t count) {
-  if (receiver.buffer() == nullptr || receiver.cspace() == nullptr) return -1;
+  // The sender's buffer too: one blocked in kSend may have lost it since (see transfer_message).
+  if (sender.buffer() == nullptr || receiver.buffer() == nullptr || receiver.cspace() == nullptr)
+    return -1;
   const IpcBuffer& in = *sender.buffer();
   IpcBuffer& out = *receiver.buffer();
   if (out.receive_count < count) return -1;
@@ -75,8 +77,15 @@ void transfer_message(Thread& sender, Thread& receiver, word badge, bool can_gra
     MessageInfo in = get_info(sender);
     std::size_t length = in.length();
     word flags = 0;
-    if (length > message_capacity(receiver)) {
-      length = message_capacity(receiver);
+    // The words past the registers need both buffers now. The sender's was checked when it sent,
+    // but one blocked in kSend may have lost it since (kThreadConfigure without a frame, its
+    // frame revoked): what it no longer holds is not sent, as what the receiver cannot hold is
+    // not received.
+    std::size_t capacity = message_capacity(receiver) < message_capacity(sender)
+                               ? message_capacity(receiver)
+                               : message_capacity(sender);
+    if (length > capacity) {
+      length = capacity;
       flags |= MessageInfo::kTruncated;
     }
     for (std::size_t i = 0; i < length; ++i)
