@@ -56,8 +56,7 @@ inline constexpr std::size_t kMaxTransferCaps = 4;
 class MessageInfo {
  public:
   static constexpr word kCapsDropped = 1u << 10;  // received caps did not fit: none transferred
-  // The receiver has no IPC buffer for the rest (or the sender lost its own while it waited).
-  static constexpr word kTruncated = 1u << 11;
+  static constexpr word kTruncated = 1u << 11;    // the receiver has no IPC buffer for the rest
 
   constexpr MessageInfo() = default;
   constexpr explicit MessageInfo(word raw) : raw_(raw) {}

@@ -18,9 +18,7 @@ bool is_hardware_fault(FaultKind kind) {
 // Capabilities of `sender`'s message that can be copied into `receiver`'s receive window.
 // Returns the number transferred, or -1 if they had to be dropped.
 int transfer_caps(Thread& sender, Thread& receiver, std::size_t count) {
-  // The sender's buffer too: one blocked in kSend may have lost it since (see transfer_message).
-  if (sender.buffer() == nullptr || receiver.buffer() == nullptr || receiver.cspace() == nullptr)
-    return -1;
+  if (receiver.buffer() == nullptr || receiver.cspace() == nullptr) return -1;
   const IpcBuffer& in = *sender.buffer();
   IpcBuffer& out = *receiver.buffer();
   if (out.receive_count < count) return -1;
@@ -77,15 +75,8 @@ void transfer_message(Thread& sender, Thread& receiver, word badge, bool can_gra
     MessageInfo in = get_info(sender);
     std::size_t length = in.length();
     word flags = 0;
-    // The words past the registers need both buffers now. The sender's was checked when it sent,
-    // but one blocked in kSend may have lost it since (kThreadConfigure without a frame, its
-    // frame revoked): what it no longer holds is not sent, as what the receiver cannot hold is
-    // not received.
-    std::size_t capacity = message_capacity(receiver) < message_capacity(sender)
-                               ? message_capacity(receiver)
-                               : message_capacity(sender);
-    if (length > capacity) {
-      length = capacity;
+    if (length > message_capacity(receiver)) {
+      length = message_capacity(receiver);
       flags |= MessageInfo::kTruncated;
     }
     for (std::size_t i = 0; i < length; ++i)
@@ -105,6 +96,18 @@ void transfer_message(Thread& sender, Thread& receiver, word badge, bool can_gra
   receiver.context.set(SysReg::kInfo, out.raw());
   receiver.context.set(SysReg::kBadge, badge);
 }
+
+namespace {
+
+// Whether blocked sender `s` no longer has the IPC buffer its message needs (it had one when it
+// sent: validate_message).
+bool lost_its_buffer(const Thread& s) {
+  if (s.pending_fault != FaultKind(0) || s.buffer() != nullptr) return false;
+  MessageInfo info = get_info(s);
+  return info.length() > kMessageRegisters || info.caps() > 0;
+}
+
+}  // namespace
 
 Error endpoint_send(Thread& t, Endpoint& ep, const Cap& cap, bool blocking, bool is_call) {
   if (!has_rights(cap.rights, Rights::kWrite)) return Error::kInsufficientRights;
@@ -136,7 +139,18 @@ Error endpoint_send(Thread& t, Endpoint& ep, const Cap& cap, bool blocking, bool
 Error endpoint_receive(Thread& t, Endpoint& ep, const Cap& cap, bool blocking) {
   if (!has_rights(cap.rights, Rights::kRead)) return Error::kInsufficientRights;
   if (take_bound_bits(t)) return Error::kOk;
-  if (Thread* s = ep.senders.pop_front()) {
+  Thread* s = ep.senders.pop_front();
+  // A sender whose message needs its IPC buffer (words past the registers, capabilities) may
+  // have lost the buffer while it waited (kThreadConfigure without a frame, its frame revoked):
+  // its send is cancelled, and the receiver takes the next sender. Checked here, where a blocked
+  // sender's message is taken, so that the IPC paths pay nothing for it.
+  while (s != nullptr && lost_its_buffer(*s)) {
+    s->blocked_endpoint = nullptr;
+    set_result(*s, Error::kCancelled);
+    wake(*s);
+    s = ep.senders.pop_front();
+  }
+  if (s != nullptr) {
     s->blocked_endpoint = nullptr;
     transfer_message(*s, t, s->send_badge, s->send_can_grant);
     if (s->send_is_call || s->pending_fault != FaultKind(0)) {
