@@ -14,6 +14,8 @@
 //     info word and argument words (small numbers, slots, types, sizes, rights, wild pointers into
 //     kernel memory, unmapped and misaligned user addresses, extremes), scribble over its IPC
 //     buffer (words past the registers, transferred capabilities, the receive window), and trap.
+//     Half the invocations get arguments that could be right, so that objects are really made
+//     and deleted. One step in 64 is a load or store through a wild pointer instead.
 //   - their faults come to the root task through the fault endpoint (badge 0x100 + thread): a
 //     faulting system call (unknown number, capability address outside the CSpace, abort) is
 //     resumed by an empty reply; any other fault restarts the thread at its entry, reconfigured
@@ -93,6 +95,7 @@ struct alignas(64) FuzzThreadState {
   word random;
   word calls;
   word succeeded;  // calls that returned kOk
+  word wild;       // loads and stores through wild pointers (not system calls)
 };
 struct StatePage {
   FuzzThreadState threads[kFuzzThreads];
@@ -416,10 +419,26 @@ bool hostile_call(Draw& draw) {
   return frame[unsigned(SysReg::kStatus)] == word(Error::kOk);
 }
 
+// A load or store through a wild pointer: kernel memory, non-canonical, unmapped, read-only
+// code; most fault (the root task restarts the thread), a few hit the thread's own memory.
+void wild_access(Draw& draw) {
+  auto* p = reinterpret_cast<volatile word*>(draw.pointer());
+  if (draw.one_in(2)) {
+    *p = draw.any();
+  } else {
+    (void)*p;
+  }
+}
+
 void fuzz_main(word index) {
   FuzzThreadState& self = state_page().threads[index % kFuzzThreads];
   for (;;) {
     Draw draw(self.random);
+    if (draw.one_in(64)) {
+      ++self.wild;
+      wild_access(draw);
+      continue;
+    }
     ++self.calls;
     if (hostile_call(draw)) ++self.succeeded;
   }
@@ -556,7 +575,7 @@ bool build_fuzz_world() {
     return false;
   word random = kSeed;
   for (std::size_t i = 0; i < kFuzzThreads; ++i) {
-    state_page().threads[i] = {next_random(random), 0, 0};
+    state_page().threads[i] = {next_random(random), 0, 0, 0};
     root.threads[i] = root.make(ObjectType::kThread);
     root.thread_faults[i] = root.mint(root.fault_endpoint, Rights::kWrite, kThreadBadge + i);
     root.ipc_frames[i] = root.map_fresh_frame(root.fuzz_space, ipc_address(i));
@@ -636,17 +655,17 @@ void supervise() {
   for (std::size_t i = 0; i < kFuzzThreads; ++i)
     (void)thread_suspend(root.threads[i]);
   (void)thread_suspend(root.watchdog);
-  word succeeded = 0;
+  word succeeded = 0, wild = 0;
   for (const FuzzThreadState& t : state_page().threads)
-    succeeded += t.succeeded;
+    succeeded += t.succeeded, wild += t.wild;
   Line line;
   line << "hostile: " << total_calls() << " calls, " << succeeded << " returned kOk; "
        << root.faults << " faults (" << root.resumed << " resumed), " << root.restarts
        << " restarts";
   line.end();
   Line more;
-  more << "hostile: " << root.watchdog_alarms << " watchdog alarms, " << root.forged
-       << " forged messages, " << root.refills << " refills";
+  more << "hostile: " << wild << " wild loads and stores, " << root.watchdog_alarms
+       << " watchdog alarms, " << root.forged << " forged messages, " << root.refills << " refills";
   more.end();
 }
 
