@@ -43,7 +43,7 @@ ukernel_baremetal_kernel_image(msix-virtio-blk ROOT msix-root)
 # qemu.<arch>.hostile), `hostile-million` 10^6 (scripts/hostile). The seed is a build setting
 # too (the root task has no command line): cmake -DUKERNEL_HOSTILE_SEED=N.
 set(UKERNEL_HOSTILE_SEED 1 CACHE STRING "seed of the hostile root task's random system calls")
-set(UKERNEL_HOSTILE_CALLS 100000 CACHE STRING "system calls of the hostile image the suite runs")
+set(UKERNEL_HOSTILE_CALLS 200000 CACHE STRING "system calls of the hostile image the suite runs")
 foreach(variant IN ITEMS hostile hostile-million)
   ukernel_baremetal_user_program(${variant}-root ${UKERNEL_COMMON_USER_DIR}/hostile_root.cpp)
   target_include_directories(${variant}-root PRIVATE user ${UKERNEL_COMMON_USER_DIR})
