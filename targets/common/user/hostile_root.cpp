@@ -49,6 +49,7 @@ constexpr word kSeed = UKERNEL_HOSTILE_SEED;
 constexpr word kTargetCalls = UKERNEL_HOSTILE_CALLS;
 constexpr word kRefillCalls = 20'000;
 constexpr word kProgressLines = 10;
+constexpr word kStallWakeups = 2'000;  // supervisor wakeups without a call: a stall
 
 constexpr std::size_t kFuzzThreads = 3;
 constexpr word kFuzzPriority = 100;
@@ -484,6 +485,7 @@ struct Root : user::RootKit {
   word watchdog_alarms;
   word forged;
   word refills;
+  word stalls;
 };
 Root root;
 
@@ -612,6 +614,7 @@ bool resumable(FaultKind kind) {
 void supervise() {
   word next_refill = kRefillCalls;
   word next_progress = kTargetCalls / kProgressLines;
+  word stalled_at = 0, stalled_wakeups = 0;
   for (;;) {
     word calls = total_calls();
     if (calls >= next_progress) {
@@ -622,7 +625,18 @@ void supervise() {
       next_progress += kTargetCalls / kProgressLines;
     }
     if (calls >= kTargetCalls) break;
-    if (calls >= next_refill) {
+    // A stall: the root task keeps being woken, but the fuzz threads make no calls. A thread the
+    // fuzz threads made, whose fault endpoint is the forged one, faults again each time it is
+    // released (the root task's next receive drops the reply it did not answer), at a priority
+    // that keeps the watchdog from ever running. The refill deletes what the fuzz threads made.
+    bool stalled = false;
+    if (calls != stalled_at) {
+      stalled_at = calls, stalled_wakeups = 0;
+    } else if (++stalled_wakeups == kStallWakeups) {
+      stalled_wakeups = 0, stalled = true;
+      ++root.stalls;
+    }
+    if (calls >= next_refill || stalled) {
       next_refill = calls + kRefillCalls;
       if (!refill()) {
         (void)debug_write("FAIL: hostile: the fuzz CNode could not be refilled\n");
@@ -665,7 +679,8 @@ void supervise() {
   line.end();
   Line more;
   more << "hostile: " << wild << " wild loads and stores, " << root.watchdog_alarms
-       << " watchdog alarms, " << root.forged << " forged messages, " << root.refills << " refills";
+       << " watchdog alarms, " << root.forged << " forged messages, " << root.refills
+       << " refills (" << root.stalls << " for stalls)";
   more.end();
 }
 
