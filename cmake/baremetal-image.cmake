@@ -7,22 +7,34 @@
 #   UKERNEL_USER_COMPILE_OPTIONS  extra compile options of a user program
 #   UKERNEL_USER_EXTRA_SOURCES    extra sources of every user program
 # A build tree holds one bare-metal back-end, so the functions need no architecture in their name.
+# The settings are cache variables, not directory ones: the functions are called from any
+# directory, this project's or (add_subdirectory, FetchContent, find_package) a user's.
+include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/UkernelFlags.cmake)
 string(TOUPPER ${UKERNEL_IMAGE_ARCH} _ukernel_arch)
-set(UKERNEL_IMAGE_LINKER_SCRIPT ${UKERNEL_${_ukernel_arch}_LINKER_SCRIPT})
-set(UKERNEL_IMAGE_ROOT_TEMPLATE ${UKERNEL_${_ukernel_arch}_ROOT_IMAGE_TEMPLATE})
-set(UKERNEL_USER_DIR ${UKERNEL_${_ukernel_arch}_USER_DIR})
-set(UKERNEL_USER_INCLUDE_DIR ${UKERNEL_${_ukernel_arch}_INCLUDE_DIR})
+set(UKERNEL_IMAGE_LINKER_SCRIPT ${UKERNEL_${_ukernel_arch}_LINKER_SCRIPT} CACHE INTERNAL "")
+set(UKERNEL_IMAGE_ROOT_TEMPLATE ${UKERNEL_${_ukernel_arch}_ROOT_IMAGE_TEMPLATE} CACHE INTERNAL "")
+set(UKERNEL_USER_DIR ${UKERNEL_${_ukernel_arch}_USER_DIR} CACHE INTERNAL "")
+set(UKERNEL_USER_INCLUDE_DIR ${UKERNEL_${_ukernel_arch}_INCLUDE_DIR} CACHE INTERNAL "")
+set(UKERNEL_USER_RUNTIME ${UKERNEL_${_ukernel_arch}_USER_RUNTIME} CACHE INTERNAL "")
 
 # ukernel_baremetal_image(NAME SOURCES...): links a bootable kernel image NAME.elf from the
 # back-end (ukernel_<arch>) plus SOURCES, which provide the back-end's kernel_main() (see
 # docs/<arch>.md for how QEMU boots it).
 function(ukernel_baremetal_image name)
+  _ukernel_baremetal_image(${name} "" ${ARGN})
+endfunction()
+
+# The same, on the back-end's VARIANT ("" or "_trace": src/arch/baremetal/baremetal.cmake).
+function(_ukernel_baremetal_image name variant)
   add_executable(${name} ${ARGN})
   set_target_properties(${name} PROPERTIES SUFFIX ".elf"
     LINK_DEPENDS ${UKERNEL_IMAGE_LINKER_SCRIPT})
-  target_link_libraries(${name} PRIVATE ukernel_${UKERNEL_IMAGE_ARCH})
+  target_link_libraries(${name} PRIVATE ukernel::${UKERNEL_IMAGE_ARCH}${variant})
+  # The kernel only: user programs may use FP/SIMD. Also at link time, where LTO compiles.
+  target_compile_options(${name} PRIVATE ${UKERNEL_KERNEL_ONLY_FLAGS})
   target_link_options(${name} PRIVATE -T ${UKERNEL_IMAGE_LINKER_SCRIPT}
-    ${UKERNEL_IMAGE_LINK_OPTIONS})
+    ${UKERNEL_IMAGE_LINK_OPTIONS} ${UKERNEL_KERNEL_ONLY_FLAGS})
   # Link-time optimisation across core and back-end (kernel(), the trace, the entry glue).
   set_property(TARGET ${name} PROPERTY INTERPROCEDURAL_OPTIMIZATION ON)
   ukernel_kernel_code(${name})
@@ -34,23 +46,30 @@ endfunction()
 function(ukernel_baremetal_user_program name)
   add_executable(${name} ${ARGN}
     ${UKERNEL_USER_DIR}/start.S
-    ${UKERNEL_${_ukernel_arch}_USER_RUNTIME}
+    ${UKERNEL_USER_RUNTIME}
     ${UKERNEL_USER_EXTRA_SOURCES})
   set_target_properties(${name} PROPERTIES SUFFIX ".elf"
     LINK_DEPENDS ${UKERNEL_USER_DIR}/user.ld)
   target_include_directories(${name} PRIVATE ${UKERNEL_USER_INCLUDE_DIR})
-  target_link_libraries(${name} PRIVATE ukernel_abi)
+  target_link_libraries(${name} PRIVATE ukernel::abi)
   target_compile_options(${name} PRIVATE ${UKERNEL_USER_COMPILE_OPTIONS})
   target_link_options(${name} PRIVATE -T ${UKERNEL_USER_DIR}/user.ld)
   ukernel_kernel_code(${name})
 endfunction()
 
-# ukernel_baremetal_kernel_image(NAME ROOT user-program-target [FASTPATH ON|OFF] [INVARIANTS]):
+# ukernel_baremetal_kernel_image(NAME ROOT user-program-target [FASTPATH ON|OFF] [TRACE ON|OFF]
+#                                [INVARIANTS]):
 # a kernel image NAME.elf with the kernel core that boots the user program ROOT as its root task,
-# with the IPC fast path on (default) or off. INVARIANTS: when the root task exits, the kernel
-# checks its invariants (src/arch/baremetal/root_exit_invariants.cpp; a test image's option).
+# with the IPC fast path on (default) or off, and with the kernel trace compiled in, recorded and
+# dumped at power-off (TRACE ON; docs/tracing.md) or not at all (default). INVARIANTS: when the
+# root task exits, the kernel checks its invariants (src/arch/baremetal/root_exit_invariants.cpp;
+# a test image's option).
 function(ukernel_baremetal_kernel_image name)
-  cmake_parse_arguments(ARG "INVARIANTS" "ROOT;FASTPATH" "" ${ARGN})
+  cmake_parse_arguments(ARG "INVARIANTS" "ROOT;FASTPATH;TRACE" "" ${ARGN})
+  set(variant "")
+  if(ARG_TRACE)
+    set(variant "_trace")
+  endif()
   if(NOT DEFINED ARG_FASTPATH OR ARG_FASTPATH)
     set(FASTPATH 1)
   else()
@@ -61,12 +80,12 @@ function(ukernel_baremetal_kernel_image name)
   set(root_source ${CMAKE_CURRENT_BINARY_DIR}/${name}-root.S)
   configure_file(${UKERNEL_IMAGE_ROOT_TEMPLATE} ${root_source} @ONLY)
   set_source_files_properties(${root_source} PROPERTIES OBJECT_DEPENDS ${ROOT_ELF})
-  ukernel_baremetal_image(${name} ${root_source})
-  target_link_libraries(${name} PRIVATE ukernel_${UKERNEL_IMAGE_ARCH}_kernel)
+  _ukernel_baremetal_image(${name} "${variant}" ${root_source})
+  target_link_libraries(${name} PRIVATE ukernel::${UKERNEL_IMAGE_ARCH}${variant}_kernel)
   if(ARG_INVARIANTS)
-    target_link_libraries(${name} PRIVATE ukernel_${UKERNEL_IMAGE_ARCH}_root_exit_invariants)
+    target_link_libraries(${name} PRIVATE ukernel::${UKERNEL_IMAGE_ARCH}_root_exit_invariants)
   else()
-    target_link_libraries(${name} PRIVATE ukernel_${UKERNEL_IMAGE_ARCH}_root_exit_plain)
+    target_link_libraries(${name} PRIVATE ukernel::${UKERNEL_IMAGE_ARCH}_root_exit_plain)
   endif()
   add_dependencies(${name} ${ARG_ROOT})
 endfunction()

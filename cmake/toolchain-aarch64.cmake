@@ -3,8 +3,8 @@
 # freestanding. Why each flag:
 #   -ffreestanding -nostdlib      no hosted library; the kernel supplies memcpy & co itself
 #   -fno-pie -no-pie              the kernel is linked at a fixed address (0xffff000040200000)
-#   -mgeneral-regs-only           no FP/SIMD in the kernel (user FP/SIMD state stays intact, and
-#                                 CPACR_EL1 traps it anyway: no per-thread FP state yet)
+#   -mgeneral-regs-only           (kernel only) no FP/SIMD in the kernel, so a thread's V
+#                                 registers stay live across kernel entries
 #   -mno-outline-atomics         no calls to libgcc's __aarch64_* helpers (there is no libgcc)
 #   -fno-omit-frame-pointer       the panic handler walks the x29 chain for its backtrace
 #   -fno-asynchronous-unwind-tables  no .eh_frame: nothing unwinds

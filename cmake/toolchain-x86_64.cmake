@@ -5,7 +5,8 @@
 #   -ffreestanding -nostdlib      no hosted library; the kernel supplies memcpy & co itself
 #   -mcmodel=kernel -fno-pie      the image runs in the top 2 GiB (0xffffffff80000000 + phys)
 #   -mno-red-zone                 interrupts arrive on the kernel stack below the stack pointer
-#   -mgeneral-regs-only           the kernel never touches x87/SSE state (user state stays intact)
+#   -mgeneral-regs-only           (kernel only) the kernel never touches x87/SSE/AVX state, so a
+#                                 thread's FPU registers stay live across kernel entries
 #   -fno-omit-frame-pointer       the panic handler walks the rbp chain for its backtrace
 #   -fno-asynchronous-unwind-tables  no .eh_frame: nothing unwinds
 #   -g                            line numbers for addr2line and gdb (not loaded: non-alloc sections)

@@ -7,9 +7,10 @@
 // A handle belongs to the client that opened it: another client's handle is kBadHandle.
 //
 // Every method's reply carries an FsError (fat32/fs_error.hpp, the library's one error set,
-// with kNoDisk and kOutsideRegion for the server's own). The call's ukernel::Error is the
-// transport's: kInvalidArgument for a malformed message, kCancelled if the server died during
-// the call (fs_client.hpp turns it into kIoError after reconnecting).
+// with kNoDisk, kOutsideRegion and kStaleHandle for the server's own: a handle opened before
+// the server dropped its volume after an I/O error answers kStaleHandle, and Close frees it). The
+// call's ukernel::Error is the transport's: kInvalidArgument for a malformed message, kCancelled if
+// the server died during the call (fs_client.hpp turns it into kIoError after reconnecting).
 //
 // Durability: a kOk from Fsync, Close or Sync means the bytes are on the disk (the block
 // driver's flush returned); docs/storage.md has the promise in full.

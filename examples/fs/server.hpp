@@ -13,6 +13,15 @@
 // its block session and mounts the volume read-write, which repairs a volume left dirty by a
 // crash (docs/storage.md). No session: kNoDisk. A refused volume: kNotMounted, and the reason
 // (FsError and Corruption) stays readable through mount_error().
+//
+// I/O errors. When the volume reports kIoError (a device error, or the block driver died in the
+// middle of an operation), the operation stopped part-way and what the volume holds in memory
+// (a cached FAT sector, the free count, file sizes) may not match the disk. The server answers
+// kIoError, forgets the volume without writing anything (Volume::forget), and on the next
+// request opens its block session again and mounts, which repairs what the interrupted
+// operation left. The clients' open handles do not survive: each answers kStaleHandle (Close
+// frees it), never another file, so a client opens its file again and carries on from what it
+// last saw acknowledged by Fsync or Close.
 #pragma once
 
 #include <span>
@@ -45,6 +54,8 @@ class Server : public rpc::Server<Server, Protocol> {
   // Opens the block session and mounts, if not mounted: kOk, kNoDisk, or the mount's error.
   [[nodiscard]] FsError ensure_mounted();
   FsError mount_error() const { return mount_error_; }
+  // How often the volume was dropped after an I/O error (each time, the next request remounts).
+  std::uint64_t volumes_dropped() const { return volumes_dropped_; }
   fat32::Corruption corruption() const { return volume_.corruption(); }
   const fat32::VolumeInfo info() const { return volume_.info(); }
   // Sets the clock the volume stamps changes with.
@@ -74,6 +85,7 @@ class Server : public rpc::Server<Server, Protocol> {
   struct Owner {
     word badge = 0;
     std::uint32_t handle = 0;  // fat32::FileHandle::value; 0: free
+    bool stale = false;        // from before the volume was dropped: kStaleHandle
   };
   // A path of the volume: the client's root, '/', the client's path.
   struct Path {
@@ -87,12 +99,19 @@ class Server : public rpc::Server<Server, Protocol> {
   FsError admit(bool changes);
   FsError make_path(std::uint64_t at, std::uint64_t length, Path& out);
   Owner* owner_of(std::uint64_t handle);
+  // The caller's live handle: kOk, kBadHandle (not the caller's), kStaleHandle.
+  FsError check_handle(std::uint64_t handle);
+  // Passes a volume result on; after kIoError, drops the volume first (see the top).
+  FsError settle(FsError e);
+  void drop_volume();
   FsError path_op(std::uint64_t at, std::uint64_t length,
                   FsError (fat32::Volume::*op)(std::string_view));
 
   BlockDisk disk_;
   fat32::Volume volume_;
   FsError mount_error_ = FsError::kNotMounted;
+  bool reopen_session_ = false;  // the next mount opens the block session afresh first
+  std::uint64_t volumes_dropped_ = 0;
   ClientConfig clients_[kMaxClients];
   Owner owners_[fat32::kMaxOpenFiles];
   Path scratch_;  // the paths of one request (kept here: they are large for a server's stack)

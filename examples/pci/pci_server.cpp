@@ -3,15 +3,15 @@
 // docs/drivers.md "PCI").
 //
 // How this works. With its kPciHost grant the supervisor maps the first bus's 1 MiB of ECAM at
-// kPciEcamAddress and gives the 32-bit BAR window as device untyped (the grant's slot); the
-// facts of BootInfo::pci come from the supervisor (PciHost). At start it revokes everything
-// ever made from the window (a restarted PCI server takes back every BAR frame the previous
-// instance gave out: those drivers fault and are restarted), enumerates (ukernel/pci.hpp), turns
-// bus mastering off everywhere, assigns the BARs when BootInfo says firmware did not (else checks
-// they lie in the window), and carves one device frame of exactly each BAR from the window, in
-// address order (filler untyped cover the gaps, so each frame lands at its BAR's address). A
-// driver's requests name no function: the badge says who asks, the description says which identity
-// it was granted.
+// kPciEcamAddress and gives the 32-bit BAR window as the device untyped blocks the kernel cut it
+// into (slots kPciWindowSlot.., layout.hpp); the facts of BootInfo::pci come from the supervisor
+// (PciHost). At start it revokes everything ever made from the window (a restarted PCI server
+// takes back every BAR frame the previous instance gave out: those drivers fault and are
+// restarted), enumerates (ukernel/pci.hpp), turns bus mastering off everywhere, assigns the BARs
+// when BootInfo says firmware did not (else checks they lie in the window), and carves one device
+// frame of exactly each BAR from the block that holds it, in address order (filler untyped cover
+// the gaps, so each frame lands at its BAR's address). A driver's requests name no function: the
+// badge says who asks, the description says which identity it was granted.
 #include <bit>
 
 #include <cstddef>
@@ -28,7 +28,6 @@ using ukernel::ObjectType;
 
 namespace {
 
-constexpr word kPciWindowSlot = grant_slot(kPciIndex, "host");
 constexpr unsigned kMinFillerBits = 12;
 constexpr std::size_t kNobody = 0;  // badge 0 is the supervisor, never a driver
 
@@ -69,7 +68,8 @@ class PciServer : public rpc::Server<PciServer, pci::Protocol> {
     }
     const std::array<word, 9>& f = facts.value();
     // Take back everything a previous instance made (see the top of this file).
-    (void)ukernel::cnode_revoke(kSelfCNodeSlot, kPciWindowSlot);
+    for (word b = 0; b < kPciWindowSlots; ++b)
+      (void)ukernel::cnode_revoke(kSelfCNodeSlot, kPciWindowSlot + b);
     ecam_ = {ukernel::Mmio(kPciEcamAddress, word{1} << kPciEcamBits), std::uint8_t(f[2]), true};
     window_base_ = f[4];
     window_bytes_ = f[5];
@@ -186,23 +186,31 @@ class PciServer : public rpc::Server<PciServer, pci::Protocol> {
     return functions_.count;
   }
 
-  // One device frame of exactly each memory BAR inside the window, carved in address order;
-  // a BAR outside the window (firmware's choice, or a 64-bit window) gets no frame and the
-  // driver is told it has none.
+  // The window's blocks (layout.hpp): block b is [base, base + 2^bits) in slot
+  // kPciWindowSlot + b, and `cursor` is its watermark as a physical address.
+  struct Block {
+    word base = 0, bits = 0, cursor = 0;
+  };
+
+  // One device frame of exactly each memory BAR inside the window, carved in address order from
+  // the block that holds it; a BAR outside the window (firmware's choice, or a 64-bit window)
+  // gets no frame and the driver is told it has none.
   void carve_frames() {
-    word cursor = window_base_;  // the window untyped's watermark, as a physical address
+    Block blocks[kPciWindowSlots];
+    word block_count = 0;
+    for (word at = window_base_; block_count < kPciWindowSlots;) {
+      unsigned bits = window_block_bits(at, window_base_ + window_bytes_);
+      if (bits == 0) break;
+      blocks[block_count++] = {at, bits, at};
+      at += word{1} << bits;
+    }
     for (;;) {
       std::size_t best_f = functions_.count;
       unsigned best_b = 0;
       for (std::size_t i = 0; i < functions_.count; ++i) {
         for (unsigned b = 0; b < ukernel::pci::kBars; ++b) {
           const ukernel::pci::Bar& bar = functions_.items[i].bars[b];
-          bool memory = bar.kind == ukernel::pci::Bar::Kind::kMemory32 ||
-                        bar.kind == ukernel::pci::Bar::Kind::kMemory64;
-          if (!memory || frames_[i][b] != 0 || bar.address < cursor || bar.size < 4096 ||
-              bar.address - window_base_ >= window_bytes_ ||
-              bar.size > window_bytes_ - (bar.address - window_base_))
-            continue;
+          if (!is_memory(bar) || frames_[i][b] != 0 || tried_[i][b] || bar.size < 4096) continue;
           if (best_f == functions_.count ||
               bar.address < functions_.items[best_f].bars[best_b].address) {
             best_f = i;
@@ -211,28 +219,51 @@ class PciServer : public rpc::Server<PciServer, pci::Protocol> {
         }
       }
       if (best_f == functions_.count) return;
+      tried_[best_f][best_b] = true;
       const ukernel::pci::Bar& bar = functions_.items[best_f].bars[best_b];
+      // The block that holds all of it (a BAR aligned to its size inside the window lies in one).
+      word k = 0;
+      while (k < block_count &&
+             !(bar.address >= blocks[k].cursor &&
+               bar.address - blocks[k].base < (word{1} << blocks[k].bits) &&
+               bar.size <= (word{1} << blocks[k].bits) - (bar.address - blocks[k].base)))
+        ++k;
+      if (k == block_count) {
+        log("pci: BAR {} of {:02x}:{:02x}.{} at {:#x} is outside the window or overlaps another: "
+            "no frame",
+            best_b, functions_.items[best_f].address.bus, functions_.items[best_f].address.device,
+            functions_.items[best_f].address.function, bar.address);
+        continue;
+      }
+      Block& block = blocks[k];
+      word untyped = kPciWindowSlot + k;
       // Fill [cursor, bar.address) with the largest aligned blocks that fit.
-      while (cursor < bar.address) {
+      while (block.cursor < bar.address) {
         unsigned bits = kMinFillerBits;
-        while (bits < 40 && cursor % (word{2} << bits) == 0 &&
-               cursor + (word{2} << bits) <= bar.address)
+        while (bits < 40 && block.cursor % (word{2} << bits) == 0 &&
+               block.cursor + (word{2} << bits) <= bar.address)
           ++bits;
-        if (ukernel::retype(kPciWindowSlot, ObjectType::kUntyped, bits, kSelfCNodeSlot,
-                            runtime_.slot()) != Error::kOk)
+        if (ukernel::retype(untyped, ObjectType::kUntyped, bits, kSelfCNodeSlot, runtime_.slot()) !=
+            Error::kOk) {
+          log("pci: cannot carve the window below {:#x}", bar.address);
           return;
-        cursor += word{1} << bits;
+        }
+        block.cursor += word{1} << bits;
       }
       word slot = runtime_.slot();
       auto bits = unsigned(std::bit_width(bar.size) - 1);
-      if (ukernel::retype(kPciWindowSlot, ObjectType::kFrame, bits, kSelfCNodeSlot, slot) !=
-          Error::kOk) {
+      if (ukernel::retype(untyped, ObjectType::kFrame, bits, kSelfCNodeSlot, slot) != Error::kOk) {
         log("pci: cannot make the frame of a BAR at {:#x}", bar.address);
         return;
       }
       frames_[best_f][best_b] = slot;
-      cursor = bar.address + bar.size;
+      block.cursor = bar.address + bar.size;
     }
+  }
+
+  static bool is_memory(const ukernel::pci::Bar& bar) {
+    return bar.kind == ukernel::pci::Bar::Kind::kMemory32 ||
+           bar.kind == ukernel::pci::Bar::Kind::kMemory64;
   }
 
   Runtime& runtime_;
@@ -241,6 +272,7 @@ class PciServer : public rpc::Server<PciServer, pci::Protocol> {
   ukernel::pci::Functions functions_;
   word owner_[ukernel::pci::kMaxFunctions] = {};
   word frames_[ukernel::pci::kMaxFunctions][ukernel::pci::kBars] = {};
+  bool tried_[ukernel::pci::kMaxFunctions][ukernel::pci::kBars] = {};
 };
 
 }  // namespace

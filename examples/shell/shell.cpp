@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "console/protocol.hpp"
+#include "shell/file_commands.hpp"
 #include "supervisor/protocol.hpp"
 #include "system/runtime.hpp"
 #include "timer/protocol.hpp"
@@ -19,6 +20,8 @@ using namespace system_example;
 namespace {
 
 constexpr word kRingsAddress = grant(kShellIndex, "rings").first;
+constexpr sysdesc::Grant kFsGrant = grant(kShellIndex, "fs");
+constexpr word kFsRegionBytes = kSystem.regions[kSystem.region_of(kFsGrant.target)].bytes;
 constexpr word kInputBit = notify_bit(kConsoleIndex);
 constexpr std::size_t kMaxLine = 120;
 constexpr std::size_t kMaxWords = 16;
@@ -39,7 +42,11 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
         rings_(rings),
         console_(runtime.names(), names::Name("console"), kSelfCNodeSlot, runtime.slot()),
         timer_(runtime.names(), names::Name("timer"), kSelfCNodeSlot, runtime.slot()),
-        target_slot_(runtime.slot()) {}
+        target_slot_(runtime.slot()),
+        files_(runtime, *this,
+               ukernel::SharedRegion(static_cast<std::byte*>(ukernel::arch::user_pointer(
+                                         kFsGrant.first, std::size_t(kFsRegionBytes))),
+                                     std::size_t(kFsRegionBytes))) {}
 
   void start() { prompt(); }
 
@@ -90,7 +97,8 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
     flush();
   }
 
-  // --- output -----------------------------------------------------------------------------
+  // --- output (also FileCommands') ------------------------------------------------------------
+ public:
   void out(std::string_view text) {
     for (char c : text) {
       if (rings_.out.push(c) == ukernel::RingStatus::kFull) {
@@ -104,6 +112,8 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
     char line[256];
     out(std::string_view(line, format(line, sizeof line, text, args...)));
   }
+
+ private:
   // Asks the console to print the ring. If no console runs just now, the next one will.
   void flush() { (void)console_.call<console::Protocol::Flush>(); }
   void prompt() {
@@ -170,6 +180,7 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
     std::string_view argument = words.count > 1 ? words.word[1] : "";
     if (command == "help") {
       print("{}\n", kCommands);
+      print("{}\n", FileCommands<Shell>::kHelp);
     } else if (command == "ps") {
       ps();
     } else if (command == "echo") {
@@ -188,6 +199,8 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
       bench();
     } else if (command == "poweroff") {
       power_off();
+    } else if (files_.run(command, std::span(words.word + 1, words.count - 1))) {
+      // a file command (file_commands.hpp)
     } else {
       print("unknown command '{}'; {}\n", command, kCommands);
     }
@@ -360,6 +373,7 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
   names::NamedClient<console::Protocol> console_;
   names::NamedClient<timer::Protocol> timer_;
   word target_slot_;
+  FileCommands<Shell> files_;
   char line_[kMaxLine] = {};
   std::size_t length_ = 0;
   std::size_t overflow_ = 0;  // characters typed past kMaxLine on this line

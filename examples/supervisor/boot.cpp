@@ -27,14 +27,27 @@ Boot::Boot(word boot_info_address, ImageLoader loader)
   untyped_ = ukernel::largest_ram_untyped(*info);
   pci_ = info->pci;
   // The device untyped entries that are the host bridge's ECAM window and 32-bit BAR window
-  // (BootInfo lists them as their own entries).
+  // (BootInfo lists them as their own entries; the window, not a power of two, as several).
+  word window_end = pci_.mmio_paddr + pci_.mmio_size;
+  word next_block = pci_.mmio_paddr;  // where the window's next block must start
   for (word i = 0; i < info->untyped_count; ++i) {
     const ukernel::BootInfo::Untyped& u = info->untyped[i];
     if (u.is_device == 0) continue;
     if (pci_.ecam_size != 0 && u.paddr == pci_.ecam_paddr) ecam_untyped_ = kFirstUntypedSlot + i;
-    if (pci_.mmio_size != 0 && u.paddr == pci_.mmio_paddr)
-      pci_window_untyped_ = kFirstUntypedSlot + i;
+    // Only the blocks the PCI server will expect, in order from the window's base: it computes
+    // each block's place and size by the kernel's rule (layout.hpp), so a window the kernel cut
+    // differently (or listed only in part) ends at the first block that does not match.
+    if (pci_.mmio_size != 0 && u.paddr == next_block && pci_window_block_count_ < kPciWindowSlots &&
+        u.size_bits == window_block_bits(next_block, window_end)) {
+      pci_window_blocks_[pci_window_block_count_++] = kFirstUntypedSlot + i;
+      next_block += word{1} << u.size_bits;
+    }
   }
+  if (pci_.mmio_size != 0 && next_block != window_end)
+    ukernel::log(
+        "boot: the PCI window {:#x}..{:#x} is given only up to {:#x} (BARs above get no "
+        "frame)",
+        pci_.mmio_paddr, window_end, next_block);
 }
 
 word Boot::make(ObjectType type, unsigned size_bits) {
@@ -195,7 +208,8 @@ bool Boot::make_grants(std::size_t index) {
         if (e != Error::kOk) return fail_grant(index, g, "cannot mint the notification", e);
         break;
       }
-      case sysdesc::GrantKind::kShared: {
+      case sysdesc::GrantKind::kShared:
+      case sysdesc::GrantKind::kFsSession: {
         word frame = mint(region_frames_[kSystem.region_of(grant.target)], kReadWrite, 0);
         e = frame ? ukernel::map_frame(c.space, frame, grant.first, kReadWrite)
                   : Error::kNotEnoughMemory;
@@ -228,15 +242,17 @@ bool Boot::make_grants(std::size_t index) {
         break;
       }
       case sysdesc::GrantKind::kPciHost: {
-        // The first bus of ECAM mapped at kPciEcamAddress, and the 32-bit BAR window as device
-        // untyped in the grant's slot (an untyped cannot be copied: the root task gives up its
-        // own). No host bridge: nothing is given, and the PCI server finds no functions.
-        if (ecam_untyped_ == 0 || pci_window_untyped_ == 0) break;
+        // The first bus of ECAM mapped at kPciEcamAddress, and the 32-bit BAR window's device
+        // untyped blocks in slots kPciWindowSlot.. (an untyped cannot be copied: the root task
+        // gives up its own; the grant's own slot stays empty). No host bridge: nothing is
+        // given, and the PCI server finds no functions.
+        if (ecam_untyped_ == 0 || pci_window_block_count_ == 0) break;
         word ecam = slot();
         e = ukernel::retype(ecam_untyped_, ObjectType::kFrame, kPciEcamBits, kRootCNodeSlot, ecam);
         if (e == Error::kOk) e = ukernel::map_frame(c.space, ecam, kPciEcamAddress, kReadWrite);
-        if (e == Error::kOk)
-          e = ukernel::cnode_move(c.cnode, dest, kRootCNodeSlot, pci_window_untyped_);
+        for (word b = 0; b < pci_window_block_count_ && e == Error::kOk; ++b)
+          e = ukernel::cnode_move(c.cnode, kPciWindowSlot + b, kRootCNodeSlot,
+                                  pci_window_blocks_[b]);
         if (e != Error::kOk) return fail_grant(index, g, "cannot give the host bridge", e);
         pci_server_ = index;
         break;

@@ -89,7 +89,9 @@ class Boot {
   word power_off_ports_ = 0;
   ukernel::BootInfo::PciHost pci_{};
   word ecam_untyped_ = 0;
-  word pci_window_untyped_ = 0;
+  // The 32-bit BAR window's device untyped blocks, in address order (layout.hpp's rule).
+  word pci_window_blocks_[system_example::kPciWindowSlots] = {};
+  word pci_window_block_count_ = 0;
   std::size_t pci_server_ = kServerCount;
   ServerCaps caps_[kServerCount];
   word region_frames_[system_example::kSystem.regions.size()] = {};

@@ -21,7 +21,7 @@ namespace {
 
 constexpr std::uint64_t kTickNs = 10'000'000;  // 10 ms
 constexpr unsigned kPingEveryTicks = 10;       // ping every server every 100 ms
-constexpr std::uint64_t kPingTimeoutNs = 50'000'000;
+constexpr std::uint64_t kPingTimeoutNs = Platform::kPingTimeoutNs;  // why: platform.hpp
 constexpr word kTickerPriority = 250;  // the helpers share a priority (see system.hpp)
 constexpr word kWorkerPriority = 250;
 constexpr std::size_t kNobody = ~std::size_t{0};

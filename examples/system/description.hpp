@@ -23,17 +23,25 @@ using ukernel::word;
 
 enum class GrantKind : std::uint8_t {
   kNone,
-  kIrq,      // an IrqHandler for `first`, signalling the server's own notification
-  kIoPorts,  // I/O ports first .. first+count-1 (x86)
-  kMmio,     // device untyped of exactly [first, first + count): a power of two, aligned to it
-  kMemory,   // an untyped block of `count` bytes, for the server's own objects
-  kNotify,   // the right to signal server `target`'s notification
-  kShared,   // region `target`, mapped read-write at address `first`
-  kPciHost,  // the PCI host bridge: its ECAM window as device untyped (the PCI server's)
-  kPci,      // PCI function vendor `first`, device `count`: claimed through the PCI server
-  kMsi,      // an IrqHandler for a free message-signalled line, signalling the server's
-             // notification with irq_bit(grant)
+  kIrq,        // an IrqHandler for `first`, signalling the server's own notification
+  kIoPorts,    // I/O ports first .. first+count-1 (x86)
+  kMmio,       // device untyped of exactly [first, first + count): a power of two, aligned to it
+  kMemory,     // an untyped block of `count` bytes, for the server's own objects
+  kNotify,     // the right to signal server `target`'s notification
+  kShared,     // region `target`, mapped read-write at address `first`
+  kPciHost,    // the PCI host bridge: its ECAM window as device untyped (the PCI server's)
+  kPci,        // PCI function vendor `first`, device `count`: claimed through the PCI server
+  kMsi,        // an IrqHandler for a free message-signalled line, signalling the server's
+               // notification with irq_bit(grant)
+  kFsSession,  // a file-system client's session, served by this server: region `target` mapped
+               // read-write at `first` (as kShared); the client is the one other server sharing
+               // the region; it sees `root` as its "/", and changes nothing if `read_only`
 };
+
+// Whether a grant of `kind` maps a shared region (`target`) at `first`.
+constexpr bool maps_region(GrantKind kind) {
+  return kind == GrantKind::kShared || kind == GrantKind::kFsSession;
+}
 
 // One capability a server receives. `role` is how the server's code refers to it.
 struct Grant {
@@ -42,6 +50,8 @@ struct Grant {
   std::string_view target;
   word first = 0;
   word count = 0;
+  std::string_view root = "";  // kFsSession: the client's root directory
+  bool read_only = false;      // kFsSession: the client may not change anything
 };
 
 constexpr Grant irq(std::string_view role, word line) {
@@ -78,11 +88,23 @@ constexpr Grant msi(std::string_view role) {
   return {GrantKind::kMsi, role, {}, 0, 0};
 }
 
+// What a file-system client may do (Genode's file-system session argument `writeable`).
+enum class Access : std::uint8_t { kReadOnly, kReadWrite };
+// A file-system client's session (Genode's file-system session `root` and `writeable`), on the
+// server's side: the region it shares with its client, where the server maps it, the subtree the
+// client sees as "/" (an absolute path: "/" or "/a/b"), and its access.
+constexpr Grant fs_session(std::string_view role, std::string_view region, word vaddr,
+                           std::string_view root, Access access) {
+  return {GrantKind::kFsSession, role, region, vaddr, 0, root, access == Access::kReadOnly};
+}
+
 inline constexpr std::size_t kMaxGrants = 8;
 inline constexpr std::size_t kMaxNameLength = 32;  // names::Name
 inline constexpr word kPageSize = 4096;
 // The largest shared region: a block session's data area of several MiB fits.
 inline constexpr word kMaxRegionBytes = word{16} << 20;
+// The longest root of a file-system session (the fs server's kMaxRootLength).
+inline constexpr std::size_t kMaxFsRootLength = 256;
 
 struct Server {
   std::string_view name;
@@ -163,6 +185,11 @@ enum class Problem : std::uint8_t {
   kPciHostTwice,
   kPciIdentity,
   kPciTwice,
+  kFsRootNotAbsolute,
+  kFsRootTooLong,
+  kFsRootInvalid,
+  kFsClientNotOne,
+  kFsClientTwice,
 };
 
 // Each problem's message, for the boot-time check and the tests. (The compile-time check
@@ -218,6 +245,19 @@ constexpr std::string_view problem_text(Problem p) {
       return "a PCI identity whose vendor or device is not a 16-bit ID";
     case Problem::kPciTwice:
       return "one PCI identity granted twice";
+    case Problem::kFsRootNotAbsolute:
+      return "a file-system session's root is not an absolute path (it must start with '/')";
+    case Problem::kFsRootTooLong:
+      return "a file-system session's root is longer than 256 characters";
+    case Problem::kFsRootInvalid:
+      return "a file-system session's root has an empty, '.' or '..' component, a trailing '/', "
+             "or a character a FAT name cannot hold";
+    case Problem::kFsClientNotOne:
+      return "a file-system session's region is not shared by exactly one other server (its "
+             "client)";
+    case Problem::kFsClientTwice:
+      return "a file-system client given two sessions (one region twice, or two regions of one "
+             "client)";
   }
   return "unknown problem";
 }
@@ -245,6 +285,67 @@ constexpr std::size_t count_kind(const System<N, R>& system, GrantKind kind, std
     }
   }
   return n;
+}
+
+// True if `root` is "/" or "/name/name...": no empty, "." or ".." component, no trailing space
+// or dot, and no character a FAT long name cannot hold (control characters, DEL, "*:<>?\| ; bytes
+// beyond ASCII are refused too, to keep descriptions plain).
+constexpr bool valid_fs_root(std::string_view root) {
+  if (root == "/") return true;
+  std::size_t start = 1;  // the first character of the current component
+  for (std::size_t i = 1; i <= root.size(); ++i) {
+    if (i == root.size() || root[i] == '/') {
+      std::string_view name = root.substr(start, i - start);
+      if (name.empty() || name == "." || name == ".." || name.back() == ' ' || name.back() == '.')
+        return false;
+      start = i + 1;
+      continue;
+    }
+    auto c = static_cast<unsigned char>(root[i]);
+    if (c < 0x20 || c >= 0x7f || std::string_view("\"*:<>?\\|").find(root[i]) != root.npos)
+      return false;
+  }
+  return true;
+}
+
+// The client of server `s`'s file-system session on `region`: the one other server holding a
+// shared grant of it. N if there is none, N + 1 if there are several.
+template <std::size_t N, std::size_t R>
+constexpr std::size_t fs_client_of(const System<N, R>& system, std::size_t s,
+                                   std::string_view region) {
+  std::size_t client = N;
+  for (std::size_t s2 = 0; s2 < N; ++s2) {
+    if (s2 == s) continue;
+    for (std::size_t g2 = 0; g2 < system.servers[s2].grant_count(); ++g2) {
+      const Grant& other = system.servers[s2].grants[g2];
+      if (maps_region(other.kind) && other.target == region) {
+        if (client != N && client != s2) return N + 1;
+        client = s2;
+      }
+    }
+  }
+  return client;
+}
+
+// Server `s`'s grant `g`, a file-system session: its root, and its one client, who has no other
+// session (of this server or another).
+template <std::size_t N, std::size_t R>
+constexpr Problem check_fs_session(const System<N, R>& system, std::size_t s, std::size_t g) {
+  const Grant& grant = system.servers[s].grants[g];
+  if (grant.root.empty() || grant.root[0] != '/') return Problem::kFsRootNotAbsolute;
+  if (grant.root.size() > kMaxFsRootLength) return Problem::kFsRootTooLong;
+  if (!valid_fs_root(grant.root)) return Problem::kFsRootInvalid;
+  std::size_t client = fs_client_of(system, s, grant.target);
+  if (client >= N) return Problem::kFsClientNotOne;
+  for (std::size_t s2 = 0; s2 <= s; ++s2) {
+    for (std::size_t g2 = 0; g2 < system.servers[s2].grant_count(); ++g2) {
+      const Grant& other = system.servers[s2].grants[g2];
+      if ((s2 < s || g2 < g) && other.kind == GrantKind::kFsSession &&
+          (other.target == grant.target || fs_client_of(system, s2, other.target) == client))
+        return Problem::kFsClientTwice;
+    }
+  }
+  return Problem::kNone;
 }
 
 // The first problem of `system` on platform P (P::kHasIoPorts, kHasMmio, kIrqLines).
@@ -299,16 +400,20 @@ constexpr Finding check(const System<N, R>& system) {
             return {Problem::kUnknownServer, s, g};
           break;
         case GrantKind::kShared:
+        case GrantKind::kFsSession:
           if (system.region_of(grant.target) == System<N, R>::kNotFound)
             return {Problem::kUnknownRegion, s, g};
           if (grant.first % kPageSize != 0) return {Problem::kUnalignedAddress, s, g};
           for (std::size_t g2 = 0; g2 < g; ++g2) {
             const Grant& other = server.grants[g2];
-            if (other.kind == GrantKind::kShared &&
+            if (maps_region(other.kind) &&
                 system.region_of(other.target) != System<N, R>::kNotFound &&
                 overlap(grant.first, system.regions[system.region_of(grant.target)].bytes,
                         other.first, system.regions[system.region_of(other.target)].bytes))
               return {Problem::kRegionOverlap, s, g};
+          }
+          if (grant.kind == GrantKind::kFsSession) {
+            if (Problem p = check_fs_session(system, s, g); p != Problem::kNone) return {p, s, g};
           }
           break;
         case GrantKind::kMemory:
@@ -404,6 +509,18 @@ constexpr bool report() {
   static_assert(P != Problem::kPciIdentity,
                 "system description: a PCI identity whose vendor or device is not a 16-bit ID");
   static_assert(P != Problem::kPciTwice, "system description: one PCI identity granted twice");
+  static_assert(P != Problem::kFsRootNotAbsolute,
+                "system description: a file-system session's root is not an absolute path");
+  static_assert(P != Problem::kFsRootTooLong,
+                "system description: a file-system session's root is longer than 256 characters");
+  static_assert(P != Problem::kFsRootInvalid,
+                "system description: a file-system session's root has an empty, '.' or '..' "
+                "component, a trailing '/', or a character a FAT name cannot hold");
+  static_assert(P != Problem::kFsClientNotOne,
+                "system description: a file-system session's region is not shared by exactly one "
+                "other server (its client)");
+  static_assert(P != Problem::kFsClientTwice,
+                "system description: a file-system client given two sessions");
   return P == Problem::kNone;
 }
 

@@ -19,12 +19,32 @@ inline constexpr word kNotificationSlot = 5;  // its own notification, bound to 
 inline constexpr word kTimerWakeSlot = 6;     // the same, badged kTimerBit: hand it to the timer
 inline constexpr word kAddressSpaceSlot = 7;  // its own address space: where it maps device frames
 inline constexpr word kFirstGrantSlot = 8;    // grant i of the description is in slot 8 + i
-inline constexpr word kFirstFreeSlot = 16;    // the rest is the server's; emptied on restart
+inline constexpr word kPciWindowSlot = 16;    // the PCI server's BAR window (below); kept
+inline constexpr word kPciWindowSlots = 16;   //   across restarts, empty in other servers
+inline constexpr word kFirstFreeSlot = 32;    // the rest is the server's; emptied on restart
 // Where the PCI server finds the first bus of ECAM (1 MiB), mapped by the root task with its
-// kPciHost grant (whose slot holds the 32-bit BAR window as device untyped).
+// kPciHost grant.
 inline constexpr word kPciEcamAddress = 0x50000000;
 inline constexpr unsigned kPciEcamBits = 20;
-static_assert(kFirstGrantSlot + sysdesc::kMaxGrants <= kFirstFreeSlot);
+static_assert(kFirstGrantSlot + sysdesc::kMaxGrants <= kPciWindowSlot);
+static_assert(kPciWindowSlot + kPciWindowSlots <= kFirstFreeSlot);
+
+// The 32-bit BAR window [base, base + bytes) of BootInfo::pci reaches the PCI server as the
+// device untyped the kernel listed for it: the window cut, from its base, into the largest
+// naturally aligned power-of-two blocks (q35: 0xc0000000..0xfec00000 is seven blocks, and
+// SeaBIOS puts the BARs in the top ones). Block i is in slot kPciWindowSlot + i. This is block
+// i's size in bits at address `at` (0: the window ends at `at`), the same rule the kernel cuts by.
+constexpr unsigned window_block_bits(word at, word end) {
+  if (at >= end) return 0;
+  unsigned bits = ukernel::kMaxUntypedBits;
+  while (bits > ukernel::kMinUntypedBits &&
+         ((at & ((word{1} << bits) - 1)) != 0 || (word{1} << bits) > end - at))
+    --bits;
+  return (word{1} << bits) <= end - at ? bits : 0;
+}
+static_assert(window_block_bits(0xc0000000, 0xfec00000) == 29);
+static_assert(window_block_bits(0xfe800000, 0xfec00000) == 22);
+static_assert(window_block_bits(0xfec00000, 0xfec00000) == 0);
 
 // Bits of a server's notification word: who signalled it.
 constexpr word notify_bit(std::size_t sender) {  // a notify grant of server `sender`

@@ -139,4 +139,41 @@ class Runtime {
   word next_slot_ = kFirstFreeSlot;
 };
 
+// An endpoint found through the name service, kept in one slot, for a client that is not a
+// NamedClient (it hands the slot to a library: the fs server's block session, the shell's file
+// system). A restart of the server revokes every copy of its endpoint, which empties the slot;
+// refresh() notices (a copy of the slot fails, no call to the server) and looks the name up
+// again. Cheap enough to call before every use.
+class NamedEndpoint {
+ public:
+  NamedEndpoint(Runtime& runtime, std::string_view name)
+      : runtime_(runtime), name_(name), slot_(runtime.slot()), probe_(runtime.slot()) {}
+  word slot() const { return slot_; }
+
+  // kOk if the slot holds the server's endpoint (now); else the lookup's error, and it is empty.
+  Error refresh() {
+    if (ukernel::cnode_copy(kSelfCNodeSlot, probe_, kSelfCNodeSlot, slot_, ukernel::Rights::kAll) ==
+        Error::kOk) {
+      (void)ukernel::cnode_delete(kSelfCNodeSlot, probe_);
+      return Error::kOk;
+    }
+    (void)ukernel::cnode_delete(kSelfCNodeSlot, slot_);
+    runtime_.names().set_capability_slot(slot_);
+    auto found = runtime_.names().call<names::Protocol::Lookup>(names::Name(name_));
+    if (!found.ok()) return found.error();
+    ++renewals_;
+    return Error::kOk;
+  }
+  // How many times refresh() found the server anew (the first lookup counts): a change means
+  // the server restarted, and state kept with the old one (a session) is gone.
+  word renewals() const { return renewals_; }
+
+ private:
+  Runtime& runtime_;
+  std::string_view name_;
+  word slot_;
+  word probe_;
+  word renewals_ = 0;
+};
+
 }  // namespace system_example

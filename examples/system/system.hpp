@@ -12,6 +12,7 @@
 
 namespace system_example {
 
+using sysdesc::fs_session;
 using sysdesc::memory;
 using sysdesc::msi;
 using sysdesc::notify;
@@ -23,6 +24,11 @@ using ukernel::word;
 inline constexpr ukernel::word kConsoleRingsAddress = 0x20000000;
 // The block session between blk and the file system: blk's view of it.
 inline constexpr ukernel::word kBlkSessionAddress = 0x30000000;
+// The fs server's view of the block session, and of its clients' regions.
+inline constexpr ukernel::word kFsDiskAddress = 0x30000000;
+inline constexpr ukernel::word kFsShellAddress = 0x38000000;
+// The shell's view of its file-system region.
+inline constexpr ukernel::word kShellFsAddress = 0x30000000;
 // virtio-blk, modern (virtio 1.x PCI: vendor 0x1af4, device 0x1040 + type 2).
 inline constexpr ukernel::word kVirtioVendor = 0x1af4;
 inline constexpr ukernel::word kVirtioBlkDevice = 0x1042;
@@ -30,7 +36,7 @@ inline constexpr ukernel::word kVirtioBlkDevice = 0x1042;
 // Servers share priorities on purpose (timer and console, hello and the shell): the hosted
 // tests' random preemption then really interleaves them.
 
-inline constexpr sysdesc::System<8, 2> kSystem{
+inline constexpr sysdesc::System<9, 3> kSystem{
     .servers = {{
         // The root task: boots everything from this description, then supervises it.
         {.name = "supervisor", .priority = 255, .root = true},
@@ -46,7 +52,8 @@ inline constexpr sysdesc::System<8, 2> kSystem{
         {.name = "hello", .priority = 50},
         {.name = "shell",
          .priority = 50,
-         .grants = {shared("rings", "console-rings", kConsoleRingsAddress)}},
+         .grants = {shared("rings", "console-rings", kConsoleRingsAddress),
+                    shared("fs", "shell-fs", kShellFsAddress)}},
         // The PCI server: enumerates, assigns BARs, hands each driver its own function.
         {.name = "pci", .priority = 190, .grants = {pci_host("host")}},
         // The virtio-blk driver: one block session per shared grant (docs/drivers.md).
@@ -54,9 +61,17 @@ inline constexpr sysdesc::System<8, 2> kSystem{
          .priority = 170,
          .grants = {pci("disk", kVirtioVendor, kVirtioBlkDevice), msi("irq"),
                     memory("dma", 64 * 1024), shared("fs", "blk-fs", kBlkSessionAddress)}},
+        // The FAT32 file system on blk's disk (docs/storage.md). Each client is a session with
+        // its region, its root and its access (Genode's file-system session arguments).
+        {.name = "fs",
+         .priority = 160,
+         .grants = {shared("disk", "blk-fs", kFsDiskAddress),
+                    fs_session("shell", "shell-fs", kFsShellAddress, "/",
+                               sysdesc::Access::kReadWrite)}},
     }},
     .regions = {{{.name = "console-rings", .bytes = 4096},
-                 {.name = "blk-fs", .bytes = 4 << 20, .dma = true}}},
+                 {.name = "blk-fs", .bytes = 4 << 20, .dma = true},
+                 {.name = "shell-fs", .bytes = 1 << 20}}},
 };
 static_assert(sysdesc::verified<Platform, kSystem>);
 
@@ -69,6 +84,7 @@ inline constexpr std::size_t kHelloIndex = kSystem.index_of("hello");
 inline constexpr std::size_t kShellIndex = kSystem.index_of("shell");
 inline constexpr std::size_t kPciIndex = kSystem.index_of("pci");
 inline constexpr std::size_t kBlkIndex = kSystem.index_of("blk");
+inline constexpr std::size_t kFsIndex = kSystem.index_of("fs");
 // Badges are server indices, and badge 0 (an unbadged capability) is the supervisor's.
 static_assert(kSupervisorIndex == 0, "the supervisor is entry 0: its badge is 0");
 

@@ -13,6 +13,15 @@ namespace ukernel {
 
 using word = std::uint64_t;
 
+// The version of this binary interface. It changes whenever a number, a layout or a meaning in
+// this header changes, so a program built against one version never runs against another: the
+// kernel refuses to boot a root task built for another version (core::boot; the hosted
+// Simulation passes SimulationConfig::root_abi_version, compiled from the user's copy of this
+// header), and a root task refuses a kernel whose BootInfo::abi_version differs (boot_info(),
+// ukernel/syscall.hpp). The package's version (ukernelConfigVersion.cmake) follows it: a new
+// ABI version is a new minor version while the major version is 0.
+inline constexpr word kAbiVersion = 1;
+
 // ---------------------------------------------------------------------------------------------
 // System calls. A system call names a capability by its address: the index of a slot in the
 // calling thread's capability space (CSpace). Slot 0 is never filled, so 0 means "no capability".
@@ -288,6 +297,9 @@ inline constexpr unsigned kRootCNodeBits = 12;
 inline constexpr std::size_t kMaxBootUntyped = 128;
 
 struct BootInfo {
+  // kAbiVersion of the kernel that wrote this page. It stays the first word in every version,
+  // so any root task can read it before it trusts anything else here.
+  word abi_version;
   struct Untyped {
     word paddr;
     word size_bits;
@@ -327,5 +339,10 @@ struct BootInfo {
   PciHost pci;
   Untyped untyped[kMaxBootUntyped];
 };
+
+// Whether the kernel that wrote `info` speaks this header's ABI (boot_info() refuses it if not).
+[[nodiscard]] constexpr bool abi_matches(const BootInfo& info) {
+  return info.abi_version == kAbiVersion;
+}
 
 }  // namespace ukernel

@@ -246,9 +246,20 @@ template <class... Args>
   return invoke(io_ports, Invocation::kIoPortsIssue, first, count, cnode, slot).status;
 }
 
-// The BootInfo page the root task receives (its argument is the page's address).
+// The BootInfo page the root task receives (its argument is the page's address). Every root
+// task reads it through here, so here the root task checks the kernel's ABI version (the page's
+// first word in every version): under a kernel of another version it says so on the kernel
+// console and stops (kAbort, the code being the kernel's version) before it reads anything else.
 [[nodiscard]] inline const BootInfo* boot_info(word address) {
-  return static_cast<const BootInfo*>(arch::user_pointer(address, sizeof(BootInfo)));
+  const auto* info = static_cast<const BootInfo*>(arch::user_pointer(address, sizeof(BootInfo)));
+  if (!abi_matches(*info)) {
+    (void)debug_write(
+        "root task: refused: the kernel's ABI version (BootInfo::abi_version) is not the one "
+        "this program was built against (ukernel/abi.hpp kAbiVersion)\n");
+    for (;;)
+      abort_thread(info->abi_version);
+  }
+  return info;
 }
 
 // The slot of the largest block of RAM untyped in `info` (device memory makes no objects).

@@ -77,6 +77,7 @@ AddressSpace* make_address_space(word paddr, unsigned size_bits) {
   std::size_t pool_bytes = total > header ? total - header : 0;
   auto* as = new (base) AddressSpace(base + header, pool_bytes, paddr + header);
   as->type = ObjectType::kAddressSpace;
+  as->paddr = paddr;
   return as;
 }
 

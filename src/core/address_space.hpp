@@ -16,6 +16,7 @@ struct AddressSpace : KernelObject {
   static constexpr std::size_t kMaxMappings = 128;
 
   PageTable page_table;
+  word paddr = 0;  // where the object lives: names it in traces, the same on every run
   std::uint32_t mapping_count = 0;
   Slot* mappings[kMaxMappings] = {};
 

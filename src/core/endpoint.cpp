@@ -95,6 +95,7 @@ void transfer_message(Thread& sender, Thread& receiver, word badge, bool can_gra
   receiver.context.set(SysReg::kStatus, word(Error::kOk));
   receiver.context.set(SysReg::kInfo, out.raw());
   receiver.context.set(SysReg::kBadge, badge);
+  trace_result(receiver);
 }
 
 namespace {

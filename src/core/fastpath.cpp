@@ -66,8 +66,6 @@ bool fast_call(Thread& t) {
       server->address_space() == nullptr || !fits(t, *server, info.length()))
     return false;
 
-  Kernel& k = kernel();
-  k.trace.record(TraceKind::kFastpath, t.id, word(Syscall::kCall));
   ep->receivers.remove(*server);
   server->blocked_endpoint = nullptr;
   copy_registers(t, *server, info, cap->badge);
@@ -98,7 +96,6 @@ bool fast_reply_recv(Thread& t) {
   Kernel& k = kernel();
   if (int(caller.priority) < k.ready.highest_priority()) return false;
 
-  k.trace.record(TraceKind::kFastpath, t.id, word(Syscall::kReplyRecv));
   t.state = ThreadState::kBlockedOnRecv;
   t.blocked_endpoint = ep;
   ep->receivers.insert_by_priority(t);

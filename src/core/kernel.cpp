@@ -142,6 +142,18 @@ void handle_interrupt(unsigned line) {
 bool boot(const BootConfig& config) {
   reset_kernel();
   Kernel& k = kernel();
+  // Checked before anything is made: a root task of another ABI would misread every number.
+  if (config.root_abi_version != kAbiVersion) {
+    char line[224];
+    char* p = put_text(line, "boot: refused: the root task was built for ABI version 0x");
+    p = put_hex(p, config.root_abi_version);
+    p = put_text(p, ", this kernel's is 0x");
+    p = put_hex(p, kAbiVersion);
+    p = put_text(p, " (ukernel/abi.hpp kAbiVersion): rebuild it against this kernel's headers");
+    *p = 0;
+    kernel_log(line);
+    return false;
+  }
   if (config.region_count == 0) {
     kernel_log("boot: no memory regions");
     return false;
@@ -182,6 +194,7 @@ bool boot(const BootConfig& config) {
     slot_insert(*root.slot(kIoPortsSlot), io_ports_cap(0, kIoPortCount), nullptr);
 
   auto& info = *static_cast<BootInfo*>(Machine::kernel_pointer(info_at));
+  info.abi_version = kAbiVersion;
   info.cnode_bits = kRootCNodeBits;
   info.irq_lines = Machine::kIrqLines;
   info.page_size = page;

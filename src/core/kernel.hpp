@@ -23,16 +23,32 @@ namespace ukernel::core {
 inline constexpr std::uint64_t kTickNs = 1'000'000;
 
 // --- the event trace -------------------------------------------------------------------------
+// A system call's arguments are its registers on entry (abi.hpp's SysReg); its result is the
+// status, info and badge registers the kernel writes back, recorded as a kResult event when they
+// are written (which, for a call that blocks, is when it is woken). A fast-path call or
+// reply-recv always gives its partner kOk with the caller's info word.
+//
+// What tracing costs: a back-end says with Machine::kTrace whether its build records a trace at
+// all. Without it (the bare-metal images, unless an image asks for a trace build) every
+// recording point compiles to nothing. With it, a recording point is one predictable branch on
+// the ring pointer while no ring is attached, and the registers it records are read only inside
+// that branch, out of line (trace.cpp). The IPC fast path itself has no recording point: the
+// kernel entry records a fast-path call once it has returned (handle_syscall).
+inline constexpr bool kTraceBuild = Machine::kTrace;
+
 enum class TraceKind : std::uint32_t {
-  kSyscall = 1,       // a = syscall number
-  kFastpath = 2,      // a = syscall number (handled by the fast path)
+  kSyscall = 1,       // a = syscall number, b = cap, c = info, d = message word 0
+  kFastpath = 2,      // a = syscall number, b = cap, c = info, d = message word 0
   kDirectSwitch = 3,  // a = from thread id, b = to thread id; no scheduler pass
   kSchedule = 4,      // a = from thread id, b = chosen thread id (0 = idle)
   kFault = 5,         // a = fault kind, b = address
   kInterrupt = 6,     // a = line
   kTimer = 7,
-  kBlock = 8,  // a = new state
-  kWake = 9,   // a = woken thread id
+  kBlock = 8,       // a = new state
+  kWake = 9,        // a = woken thread id
+  kResult = 10,     // thread = whose result, a = status (Error), b = info, c = badge, d = word 0
+  kConfigure = 11,  // thread = the configured thread, a = its address space (physical address)
+  kRestart = 12,    // thread = the restarted thread, b = the thread that restarted it
 };
 
 struct TraceEvent {
@@ -41,28 +57,37 @@ struct TraceEvent {
   std::uint32_t thread;  // current thread id at the event (0 = none)
   word a;
   word b;
+  word c;
+  word d;
 };
 
 class Trace {
  public:
-  // The back-end provides the buffer; without one, tracing is off and costs one branch.
+  // The back-end provides the buffer; without one, tracing is off.
   void attach(TraceEvent* buffer, std::size_t capacity) {
     buffer_ = buffer;
     capacity_ = capacity;
     count_ = 0;
   }
-  bool enabled() const { return buffer_ != nullptr; }
-  // One predictable branch when tracing is off; the recording itself is out of line.
-  void record(TraceKind kind, std::uint32_t thread, word a = 0, word b = 0) {
-    if (buffer_ != nullptr) [[unlikely]]
-      record_event(kind, thread, a, b);
+  bool enabled() const {
+    if constexpr (kTraceBuild)
+      return buffer_ != nullptr;
+    else
+      return false;
+  }
+  // For values the caller already holds; a recording point that reads registers uses the
+  // out-of-line helpers below, so that nothing is read while tracing is off.
+  void record(TraceKind kind, std::uint32_t thread, word a = 0, word b = 0, word c = 0,
+              word d = 0) {
+    if (enabled()) [[unlikely]]
+      record_event(TraceEvent{0, kind, thread, a, b, c, d});
   }
   std::size_t recorded() const { return count_; }
   const TraceEvent* buffer() const { return buffer_; }
   std::size_t capacity() const { return capacity_; }
 
  private:
-  void record_event(TraceKind kind, std::uint32_t thread, word a, word b);
+  void record_event(const TraceEvent& event);  // stamps the time
   TraceEvent* buffer_ = nullptr;
   std::size_t capacity_ = 0;
   std::size_t count_ = 0;
@@ -117,17 +142,27 @@ void schedule();
 void activate_space(AddressSpace& as);
 
 // Switches straight to `t` (the current thread blocked for it): no scheduler pass. Inline, as
-// the last step of the IPC fast path.
+// the last step of the IPC fast path. The caller records the kDirectSwitch event.
 [[gnu::always_inline]] inline void direct_switch(Thread& t) {
   Kernel& k = kernel();
-  if (k.trace.enabled()) [[unlikely]] {
-    std::uint32_t from = k.current ? k.current->id : 0;
-    k.trace.record(TraceKind::kDirectSwitch, from, from, t.id);
-  }
   k.current = &t;
   k.action = Kernel::Action::kResumeCurrent;
   AddressSpace* as = t.address_space();
   if (as != nullptr && as != k.active_space) activate_space(*as);
+}
+
+// Recording points that read registers (trace.cpp), each behind Trace::enabled().
+// A system call as it enters the slow path (kSyscall with its argument registers).
+void trace_syscall_registers(const Thread& t, word number);
+// A call the fast path completed: kFastpath with `from`'s argument registers (the fast path
+// leaves them as they were), then the kDirectSwitch to `to`.
+void trace_fastpath_registers(const Thread& from, word number, const Thread& to);
+// The result registers the kernel has just written into `t` (kResult).
+void trace_result_registers(const Thread& t);
+
+inline void trace_result(const Thread& t) {
+  if (kernel().trace.enabled()) [[unlikely]]
+    trace_result_registers(t);
 }
 
 // Kernel entry points, called by back-ends. See the top of this file.
@@ -165,6 +200,8 @@ struct RootMapping {
 };
 
 struct BootConfig {
+  // The kAbiVersion the root task was built against (ukernel/abi.hpp); boot refuses any other.
+  word root_abi_version;
   const MemoryRegion* regions;  // memory the kernel may hand out (becomes untyped)
   std::size_t region_count;
   // Device memory for the root task (device untyped, after the RAM blocks); only a back-end with
@@ -186,8 +223,9 @@ struct BootConfig {
 };
 
 // Resets all kernel state and creates the root task from the first region (the rest becomes
-// untyped memory for the root task). Returns false, with a message on the console, if the
-// memory is too small. On success current() is the root thread.
+// untyped memory for the root task). Returns false, with a message on the console, if the root
+// task was built for another ABI version or the memory is too small. On success current() is
+// the root thread.
 bool boot(const BootConfig& config);
 
 }  // namespace ukernel::core

@@ -2,6 +2,7 @@
 // its saved registers, the rest in its IPC buffer.
 #pragma once
 
+#include "core/kernel.hpp"
 #include "core/thread.hpp"
 
 namespace ukernel::core {
@@ -49,6 +50,7 @@ inline void set_invocation_reply(Thread& t, Error status, std::size_t length) {
   t.context.set(SysReg::kStatus, word(status));
   t.context.set(SysReg::kInfo, MessageInfo(0, status == Error::kOk ? length : 0).raw());
   t.context.set(SysReg::kBadge, 0);
+  trace_result(t);
 }
 
 }  // namespace ukernel::core

@@ -12,6 +12,7 @@ void deliver_bits(Thread& t, word bits, word label) {
   t.context.set(SysReg::kStatus, word(Error::kOk));
   t.context.set(SysReg::kInfo, MessageInfo(label, 0).raw());
   t.context.set(SysReg::kBadge, bits);
+  trace_result(t);
 }
 
 }  // namespace

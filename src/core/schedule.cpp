@@ -42,11 +42,6 @@ void activate_space(AddressSpace& as) {
   kernel().active_space = &as;
 }
 
-void Trace::record_event(TraceKind kind, std::uint32_t thread, word a, word b) {
-  buffer_[count_ % capacity_] = TraceEvent{Machine::now_ns(), kind, thread, a, b};
-  ++count_;
-}
-
 void ReadyQueues::enqueue(Thread& t) {
   queues_[t.priority].push_back(t);
   set_bit(bitmap_, t.priority);
@@ -129,7 +124,10 @@ void schedule() {
         }
         k.action = Kernel::Action::kResumeCurrent;
         k.switch_candidate = nullptr;
-        if (t != prev) direct_switch(*t);
+        if (t != prev) {
+          k.trace.record(TraceKind::kDirectSwitch, id_of(prev), id_of(prev), t->id);
+          direct_switch(*t);
+        }
         return;
       }
       k.ready.enqueue(*t);

@@ -150,8 +150,14 @@ void handle_syscall() {
   Kernel& k = kernel();
   Thread& t = *k.current;
   word number = t.context.get(SysReg::kStatus);
-  if (k.fastpath_enabled && fastpath(t, number)) return;
-  k.trace.record(TraceKind::kSyscall, t.id, number);
+  if (k.fastpath_enabled && fastpath(t, number)) {
+    // Recorded here, not in the fast path, which stays free of trace checks (kernel.hpp).
+    if (k.trace.enabled()) [[unlikely]]
+      trace_fastpath_registers(t, number, *k.current);
+    return;
+  }
+  if (k.trace.enabled()) [[unlikely]]
+    trace_syscall_registers(t, number);
   if (number >= word(Syscall::kCount)) {
     raise_fault(t, FaultKind::kInvalidSyscall, number);
   } else if (Error e = dispatch(t, Syscall(number)); e != Error::kOk) {

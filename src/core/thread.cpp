@@ -54,6 +54,9 @@ Error configure(Thread& target, Thread& caller, const InvocationArgs& args) {
   replace_own_slot(target.address_space_slot, space);
   replace_own_slot(target.ipc_frame_slot, frame);
   replace_own_slot(target.fault_endpoint_slot, fault);
+  // Lets a trace group threads by the space (the server) they run in.
+  kernel().trace.record(TraceKind::kConfigure, target.id,
+                        space != nullptr ? space->cap.as<AddressSpace>()->paddr : 0);
   target.ipc_buffer =
       frame ? static_cast<IpcBuffer*>(Machine::kernel_pointer(frame->cap.object)) : nullptr;
   // The thread finds its buffer through the back-end (a thread register on bare metal).
@@ -88,6 +91,7 @@ void set_result(Thread& t, Error status) {
   t.context.set(SysReg::kStatus, word(status));
   t.context.set(SysReg::kInfo, 0);
   t.context.set(SysReg::kBadge, 0);
+  trace_result(t);
 }
 
 void cancel_ipc(Thread& t, Error status) {
@@ -166,6 +170,7 @@ Error invoke_thread(Thread& target, const Cap& cap, word label, Thread& caller) 
         target.pending_fault = FaultKind(0);
         target.context.start(ip, sp, arg);
         if (inv == Invocation::kThreadRestart) {
+          kernel().trace.record(TraceKind::kRestart, target.id, 0, caller.id);
           target.remaining_ns = target.timeslice_ns;
           wake(target);
         }

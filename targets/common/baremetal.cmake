@@ -28,7 +28,18 @@ ukernel_baremetal_user_program(scenario-root ${UKERNEL_COMMON_USER_DIR}/scenario
 target_include_directories(scenario-root PRIVATE user ${UKERNEL_COMMON_USER_DIR})
 ukernel_baremetal_kernel_image(kernel-scenarios ROOT scenario-root)
 ukernel_baremetal_kernel_image(kernel-scenarios-slowpath ROOT scenario-root FASTPATH OFF)
+# The same scenario in a trace build: the kernel trace it dumps at power-off (through the debug
+# console on x86-64, semihosting on AArch64) becomes Chrome JSON (scripts/trace-json; the
+# qemu.<arch>.trace_json test).
+ukernel_baremetal_kernel_image(kernel-scenarios-trace ROOT scenario-root TRACE ON)
 
+# The FP/SIMD test (targets/common/user/fpu_root.cpp): threads doing FP and SIMD work under
+# preemption, and restarted threads' FP state. No FMA contraction, so that every thread's
+# arithmetic is the same instructions as the root task's reference run.
+ukernel_baremetal_user_program(fpu-root ${UKERNEL_COMMON_USER_DIR}/fpu_root.cpp)
+target_include_directories(fpu-root PRIVATE user ${UKERNEL_COMMON_USER_DIR})
+target_compile_options(fpu-root PRIVATE -ffp-contract=off)
+ukernel_baremetal_kernel_image(kernel-fpu ROOT fpu-root)
 # MSI-X end to end (targets/common/user/msix_root.cpp): a virtio-blk-pci function found through
 # the ECAM device untyped, read with the virtio-blk driver core, its completion raised by MSI-X on
 # a kernel MSI line (tests/qemu/run-msix.sh gives QEMU the disk).
@@ -53,6 +64,12 @@ target_compile_definitions(hostile-root PRIVATE UKERNEL_HOSTILE_SEED=${UKERNEL_H
   UKERNEL_HOSTILE_CALLS=${UKERNEL_HOSTILE_CALLS})
 target_compile_definitions(hostile-million-root PRIVATE
   UKERNEL_HOSTILE_SEED=${UKERNEL_HOSTILE_SEED} UKERNEL_HOSTILE_CALLS=1000000)
+# Grants refused by the kernel (targets/common/user/grants_root.cpp): a driver thread holding
+# one function's BAR frame and one MSI line, refused everything else (tests/qemu gives QEMU two
+# virtio-rng-pci functions).
+ukernel_baremetal_user_program(grants-root ${UKERNEL_COMMON_USER_DIR}/grants_root.cpp)
+target_include_directories(grants-root PRIVATE user ${UKERNEL_COMMON_USER_DIR})
+ukernel_baremetal_kernel_image(grants ROOT grants-root)
 
 # The IPC benchmark (targets/common/user/bench_root.cpp), fast path on and off;
 # build/<arch>/run-bench runs both under -icount and prints the figures (scripts/bench).

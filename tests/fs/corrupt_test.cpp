@@ -4,63 +4,13 @@
 #include <functional>
 #include <string>
 
-#include "fat32/boot_sector.hpp"
-#include "fs/fat_image.hpp"
+#include "fs/corrupt_images.hpp"
 
 using namespace ukernel::fat32;
+using fat_test::Image;
+using fat_test::sample;
 
 namespace {
-
-struct Image {
-  std::vector<std::byte> bytes;
-  Geometry g;
-  std::uint32_t file_cluster = 0, dir_cluster = 0;
-
-  std::size_t cluster_offset(std::uint32_t c) const {
-    return (std::size_t{g.first_data_sector} + std::size_t{c - 2} * g.sectors_per_cluster) *
-           g.bytes_per_sector;
-  }
-  // The byte offset of the short entry named name11 in directory dir.
-  std::size_t entry(std::uint32_t dir, const char* name11) const {
-    const std::size_t at = cluster_offset(dir);
-    for (std::size_t off = at; off < at + g.cluster_bytes(); off += 32) {
-      if (std::memcmp(bytes.data() + off, name11, 11) == 0) return off;
-    }
-    FAIL("no entry " << name11);
-    return 0;
-  }
-  void set_fat(std::uint32_t c, std::uint32_t value) {
-    for (std::uint32_t f = 0; f < g.fat_count; ++f) {
-      store32(bytes.data() +
-                  (g.reserved_sectors + f * g.fat_sectors) * std::size_t{g.bytes_per_sector} +
-                  c * 4,
-              value);
-    }
-  }
-};
-
-// A clean image: /f (3 clusters of data), /d/g, "/Long Name.txt".
-const Image& sample() {
-  static const Image image = [] {
-    Image im;
-    fat_test::MemoryDevice d;
-    d.bytes = fat_test::make_image(34 * 1024);
-    Volume v;
-    REQUIRE(v.mount(d) == FsError::kOk);
-    REQUIRE(fat_test::write_all(v, "/F", fat_test::pattern(1400, 1)));
-    REQUIRE(v.mkdir("/D") == FsError::kOk);
-    REQUIRE(fat_test::write_all(v, "/D/G", fat_test::pattern(10, 2)));
-    REQUIRE(fat_test::write_all(v, "/Long Name.txt", fat_test::pattern(10, 3)));
-    REQUIRE(v.unmount() == FsError::kOk);
-    im.bytes = std::move(d.bytes);
-    REQUIRE(parse_boot_sector(im.bytes, im.bytes.size() / 512, im.g).error == FsError::kOk);
-    const std::size_t f = im.entry(im.g.root_cluster, "F          ");
-    im.file_cluster = load16(im.bytes.data() + f + 26);
-    im.dir_cluster = load16(im.bytes.data() + im.entry(im.g.root_cluster, "D          ") + 26);
-    return im;
-  }();
-  return image;
-}
 
 // Mounts the damaged image read-write, runs check, unmounts; the bytes must not change.
 void served(const Image& damaged, const std::function<void(Volume&)>& check) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "fat_image.hpp"
+#include "fs/corrupt_images.hpp"
 #include "fs_client.hpp"
 #include "ramdisk/ramdisk.hpp"
 #include "server.hpp"
@@ -38,7 +39,8 @@ struct Setup {
   word crash_now = 0;                   // the driver -> the root: the chosen Kick arrived
   bool blk_serves_fs = true;            // false: the driver has no session for the fs server
   std::uint64_t crash_at_kick = ~0ull;  // the driver's Kick count at which the root crashes
-  std::uint64_t kicks = 0;
+  std::uint64_t kicks = 0;              // Kicks while the writer streams (not its opens and mounts)
+  bool streaming = false;               // the writer has its file open and is writing
 } s;
 
 std::vector<std::byte> g_image;  // the disk before the run, and after it
@@ -63,12 +65,15 @@ void blk_server(word) {
   Message request = recv(s.blk_endpoint);
   for (;;) {
     if (request.status != Error::kOk) return;
-    if (request.label() == block::Protocol::Kick::kId && ++s.kicks == s.crash_at_kick)
+    if (request.label() == block::Protocol::Kick::kId && s.streaming &&
+        ++s.kicks == s.crash_at_kick)
       (void)signal(s.crash_now);
     Message reply = server.dispatch(request);
     request = reply_recv(s.blk_endpoint, reply);
   }
 }
+
+fs::Server* g_server = nullptr;  // the running fs server, for what the test reads after the run
 
 constexpr std::string_view kRoots[kClients] = {"", "/sub", ""};
 constexpr bool kReadOnly[kClients] = {false, false, true};
@@ -87,6 +92,7 @@ void fs_server(word) {
   fs::Server* server = new (storage) fs::Server(
       s.blk_for_fs, SharedRegion(arch::user_pointer(kBlockRegion, kRegionBytes), kRegionBytes),
       clients);
+  g_server = server;
   (void)server->serve(s.fs_endpoint);
 }
 
@@ -375,10 +381,19 @@ struct Writer {
   std::size_t durable = 0;  // bytes acknowledged as durable (fsync)
   std::size_t reconnects = 0;
   std::size_t durable_mismatches = 0;
+  // Closes of a handle whose write or fsync failed: never kOk (that would call the failed write
+  // durable). kStaleHandle after the server dropped its volume, kBadHandle after it restarted.
+  std::size_t closes_ok_after_error = 0;
+  std::size_t stale_handles = 0;
   FsError final_close = FsError::kIoError;
   std::vector<std::byte> final_bytes;
   bool done = false;
 } writer;
+
+void note_close(FsError e) {
+  if (e == FsError::kOk) ++writer.closes_ok_after_error;
+  if (e == FsError::kStaleHandle) ++writer.stale_handles;
+}
 
 // Writes the stream; after any error it opens the file again, checks that everything
 // acknowledged as durable reads back, and goes on from there (a transparent retry).
@@ -405,24 +420,28 @@ void writer_client(word) {
           ++writer.durable_mismatches;
         written = writer.durable;
       }
+      s.streaming = true;  // crashes are chosen among the stream's Kicks, after the mount
     }
     std::size_t piece = std::min(kChunk, writer.expected.size() - written);
     auto put = files.write(handle, written, std::span(writer.expected).subspan(written, piece));
     if (!put.ok()) {
-      (void)files.close(handle);
+      s.streaming = false;
+      note_close(files.close(handle));
       open = false;
       continue;
     }
     written += piece;
     if ((written / kChunk) % kFsyncEvery == 0 || written == writer.expected.size()) {
       if (files.fsync(handle) != FsError::kOk) {
-        (void)files.close(handle);
+        s.streaming = false;
+        note_close(files.close(handle));
         open = false;
         continue;
       }
       writer.durable = written;
     }
   }
+  s.streaming = false;
   writer.final_close = open ? files.close(handle) : FsError::kBadHandle;
   auto h = files.open("/stream/log.bin", fs::Open::kRead);
   writer.final_bytes.resize(writer.expected.size() + 1);
@@ -437,6 +456,13 @@ void writer_client(word) {
 constexpr hosted::Entry kWriterOnly[kClients] = {writer_client, nullptr, nullptr};
 std::uint64_t g_crash_kicks[2] = {~0ull, ~0ull};  // fs, then blk
 std::size_t g_crashes = 0;
+// The disk as it was at each crash (taken out of the machine at that instant), and how many
+// bytes of the stream the writer had seen acknowledged as durable (Fsync kOk) by then.
+struct Snapshot {
+  std::vector<std::byte> disk;
+  std::size_t durable = 0;
+};
+std::vector<Snapshot> g_snapshots;
 
 // Crashes the fs server at the first chosen Kick, the block server at the second, and waits
 // for the writer.
@@ -450,6 +476,8 @@ void root_crash(word info) {
     word bits = wait(s.done).badge;
     if ((bits & kCrashBit) != 0) {
       ++g_crashes;
+      g_snapshots.push_back(
+          {std::vector<std::byte>(g_disk, g_disk + g_image.size()), writer.durable});
       if (g_crashes == 1) {
         (void)thread_restart(system.fs_thread, hosted::entry_address(fs_server), 0, 0);
         s.crash_at_kick = g_crash_kicks[1];
@@ -464,7 +492,12 @@ void root_crash(word info) {
 
 }  // namespace
 
-TEST_CASE("fs server: crashes of the fs server, then of the block server, in a stream of writes") {
+namespace {
+
+// Seeds [first, last]: each crashes the fs server and then the block server at Kicks the seed
+// picks, in a stream of writes. Five test cases of ten seeds each: 50 seeds, each case well
+// inside ctest's timeout.
+void crash_seeds(std::uint32_t first, std::uint32_t last) {
   const std::vector<std::byte> fresh = [] {
     // The directory the stream goes into, made by mtools.
     auto image = fat_test::make_image();
@@ -485,6 +518,7 @@ TEST_CASE("fs server: crashes of the fs server, then of the block server, in a s
     g_crash_kicks[0] = fs_kick;
     g_crash_kicks[1] = blk_kick;
     g_crashes = 0;
+    g_snapshots.clear();
     hosted::Simulation sim({.seed = seed, .memory_bytes = 512u << 20});
     sim.run(root_crash);
     return s.kicks;
@@ -495,7 +529,10 @@ TEST_CASE("fs server: crashes of the fs server, then of the block server, in a s
   REQUIRE(writer.final_bytes == writer.expected);
   REQUIRE(total > 40);
   std::vector<std::uint32_t> unclean;
-  for (std::uint32_t seed = 1; seed <= 50; ++seed) {
+  std::size_t stale_handles = 0;
+  const std::string final_path = fat_test::temp_path("stream-final.img");
+  const std::string final_out = fat_test::temp_path("stream-final.bin");
+  for (std::uint32_t seed = first; seed <= last; ++seed) {
     std::uint64_t random = seed * 0x9E3779B97F4A7C15ull;
     random ^= random >> 29;
     const std::uint64_t fs_kick = 2 + random % (total / 2);
@@ -507,14 +544,289 @@ TEST_CASE("fs server: crashes of the fs server, then of the block server, in a s
     CHECK(g_crashes == 2);
     CHECK(writer.reconnects >= 1);
     CHECK(writer.durable_mismatches == 0);
+    CHECK(writer.closes_ok_after_error == 0);
+    stale_handles += writer.stale_handles;
     CHECK(writer.final_close == FsError::kOk);
     CHECK(writer.final_bytes == writer.expected);
-    if (!fat_test::fsck_clean(g_image)) unclean.push_back(seed);
+    // The durability promise on the disk itself: at the instant of each crash, the disk holds
+    // every byte acknowledged by Fsync so far (the host mounts a copy, which repairs it).
+    REQUIRE(g_snapshots.size() == g_crashes);
+    for (const Snapshot& snap : g_snapshots) {
+      fat_test::MemoryDevice device;
+      device.bytes = snap.disk;
+      fat32::Volume volume;
+      REQUIRE(volume.mount(device) == FsError::kOk);
+      std::vector<std::byte> on_disk;
+      if (snap.durable > 0) {
+        REQUIRE(fat_test::read_all(volume, "/stream/log.bin", on_disk));
+        CHECK(on_disk.size() >= snap.durable);
+        CHECK(fat_test::same_bytes(std::span(on_disk).first(std::min(snap.durable, on_disk.size())),
+                                   std::span(writer.expected).first(snap.durable)));
+      }
+      CHECK(volume.unmount() == FsError::kOk);
+    }
+    // After the clean end, the Linux tools agree: fsck.fat -n finds nothing, mtools reads the
+    // whole stream back.
+    fat_test::write_file(final_path, g_image);
+    const bool clean = fat_test::run("/usr/sbin/fsck.fat -n " + final_path + " >/dev/null") == 0;
+    if (!clean) unclean.push_back(seed);
+    CHECK(clean);
+    CHECK(fat_test::run("MTOOLS_SKIP_CHECK=1 mtype -i " + final_path + " ::/stream/log.bin > " +
+                        final_out) == 0);
+    CHECK(fat_test::same_bytes(fat_test::read_file(final_out), writer.expected));
   }
-  // Known open problem (reported, not hidden): after the block server's crash some seeds leave
-  // fsck.fat -n findings although every durable byte reads back; the fs server goes on with its
-  // volume after an I/O error instead of remounting (and so repairing). CHECK_NOFAIL reports
-  // the seeds without failing the suite until that is fixed.
-  INFO("seeds with fsck.fat -n findings: " << unclean.size());
-  CHECK_NOFAIL(unclean.empty());
+  std::remove(final_path.c_str());
+  std::remove(final_out.c_str());
+  std::string seeds;
+  for (std::uint32_t seed : unclean)
+    seeds += " " + std::to_string(seed);
+  INFO("seeds with fsck.fat -n findings:" << seeds);
+  CHECK(unclean.empty());
+  CHECK(stale_handles > 0);  // the block server's crashes made open handles stale
+}
+
+}  // namespace
+
+// Seeds 3, 4, 11, 15, 22, 24, 27, 30, 39 and 42 once left fsck.fat -n findings: the server went
+// on with its volume after the block server's crash instead of dropping it and remounting.
+TEST_CASE(
+    "fs server: the fs server and then the block server crash in a stream of writes (seeds 1-10)") {
+  crash_seeds(1, 10);
+}
+TEST_CASE(
+    "fs server: the fs server and then the block server crash in a stream of writes (seeds "
+    "11-20)") {
+  crash_seeds(11, 20);
+}
+TEST_CASE(
+    "fs server: the fs server and then the block server crash in a stream of writes (seeds "
+    "21-30)") {
+  crash_seeds(21, 30);
+}
+TEST_CASE(
+    "fs server: the fs server and then the block server crash in a stream of writes (seeds "
+    "31-40)") {
+  crash_seeds(31, 40);
+}
+TEST_CASE(
+    "fs server: the fs server and then the block server crash in a stream of writes (seeds "
+    "41-50)") {
+  crash_seeds(41, 50);
+}
+
+// --- corrupt images and a full disk, through the server ---------------------------------------
+namespace {
+
+struct Probe {
+  std::vector<FsError> errors;  // stat /, list /, open /f, read it, close, list /d, stat /d/g
+  std::vector<std::string> names;
+  FsError mkdir = FsError::kOk;  // refused images only: a change is refused too
+  bool try_mkdir = false;
+  bool done = false;
+} probe;
+
+// Reads what a client can of the volume; changes nothing (except the mkdir of a refused one).
+void probe_client(word) {
+  fs::Client files(s.fs_for_client[0], client_region());
+  probe.errors.push_back(files.stat("/").status);
+  probe.errors.push_back(files.list(
+      "/", [&](std::string_view name, const fs::DirRecord&) { probe.names.emplace_back(name); }));
+  auto h = files.open("/f", fs::Open::kRead);
+  probe.errors.push_back(h.error);
+  std::vector<std::byte> out(64 * 1024);
+  probe.errors.push_back(h.ok() ? files.read(h.value, 0, out).error : h.error);
+  probe.errors.push_back(h.ok() ? files.close(h.value) : h.error);
+  probe.errors.push_back(files.list("/d", [](std::string_view, const fs::DirRecord&) {}));
+  probe.errors.push_back(files.stat("/d/g").status);
+  if (probe.try_mkdir) probe.mkdir = files.mkdir("/new");
+  probe.done = true;
+  (void)signal(done_copy[0]);
+}
+
+constexpr hosted::Entry kProbeOnly[kClients] = {probe_client, nullptr, nullptr};
+
+void root_probe(word info) {
+  test::RootKit kit(info);
+  System system = make_system(kit, kProbeOnly);
+  if (system.fs_thread == 0) return;
+  finish(kProbeOnly);
+}
+
+// Runs the probe over `image` on the RAM disk; the disk's bytes afterwards are in g_image.
+void run_probe(const std::vector<std::byte>& image, bool try_mkdir) {
+  s = Setup{};
+  g_disk = nullptr;
+  g_server = nullptr;
+  g_image = image;
+  probe = Probe{};
+  probe.try_mkdir = try_mkdir;
+  hosted::Simulation sim({.memory_bytes = 512u << 20});
+  sim.run(root_probe);
+  REQUIRE(probe.done);
+  REQUIRE(g_server != nullptr);
+}
+
+}  // namespace
+
+TEST_CASE("fs server: a refused volume answers kNotMounted with the reason kept, nothing written") {
+  using fat32::Corruption;
+  struct Case {
+    const char* what;
+    std::vector<std::byte> image;
+    FsError mount_error;
+    Corruption corruption;
+  };
+  const auto patched = [](std::size_t at, std::initializer_list<std::uint8_t> values) {
+    std::vector<std::byte> bytes = fat_test::sample().bytes;
+    for (auto v : values)
+      bytes[at++] = std::byte{v};
+    return bytes;
+  };
+  std::vector<Case> cases;
+  cases.push_back(
+      {"no jump instruction", patched(0, {0}), FsError::kCorrupt, Corruption::kBadJump});
+  cases.push_back({"bytes per sector 300", patched(11, {0x2C, 0x01}), FsError::kCorrupt,
+                   Corruption::kBadSectorSize});
+  cases.push_back({"no FAT", patched(16, {0}), FsError::kCorrupt, Corruption::kBadFatCount});
+  cases.push_back({"root cluster out of range", patched(44, {0xF0, 0xFF, 0xFF, 0x0F}),
+                   FsError::kCorrupt, Corruption::kBadRootCluster});
+  cases.push_back({"a FAT16 volume (by cluster count)", fat_test::make_image(16 * 1024, "-F 16"),
+                   FsError::kNotFat32, Corruption::kNone});
+  for (const Case& c : cases) {
+    INFO(c.what);
+    REQUIRE(!c.image.empty());
+    run_probe(c.image, true);
+    CHECK(probe.errors == std::vector<FsError>(7, FsError::kNotMounted));
+    CHECK(probe.mkdir == FsError::kNotMounted);
+    CHECK(g_server->mount_error() == c.mount_error);
+    CHECK(g_server->corruption() == c.corruption);
+    CHECK(fat_test::same_bytes(std::span(g_image).first(c.image.size()), c.image));
+  }
+}
+
+TEST_CASE("fs server: damaged chains, directories and names are served safely, never written") {
+  using fat_test::Image;
+  const Image& base = fat_test::sample();
+  const std::size_t f = base.entry(base.g.root_cluster, "F          ");
+  using E = FsError;
+  struct Case {
+    const char* what;
+    Image image;
+    std::vector<E> errors;
+  };
+  std::vector<Case> cases;
+  {
+    Image im = base;  // a FAT entry of /f's chain names a cluster past the volume
+    im.set_fat(base.file_cluster, 0x0FFFFF00);
+    cases.push_back({"cluster out of range",
+                     im,
+                     {E::kOk, E::kOk, E::kOk, E::kCorrupt, E::kOk, E::kOk, E::kOk}});
+  }
+  {
+    // /f's chain loops back to its start, and its size claims 2 GiB: the loop is walked only as
+    // far as the read goes (64 KiB), never forever.
+    Image im = base;
+    im.set_fat(base.file_cluster + 2, base.file_cluster);
+    fat32::store32(im.bytes.data() + f + 28, 0x7FFFFFFF);
+    cases.push_back(
+        {"a chain with a loop", im, {E::kOk, E::kOk, E::kOk, E::kOk, E::kOk, E::kOk, E::kOk}});
+  }
+  {
+    Image im = base;  // /d's chain loops onto itself: more clusters than the disk has
+    im.set_fat(base.dir_cluster, base.dir_cluster);
+    cases.push_back({"a directory that never ends",
+                     im,
+                     {E::kOk, E::kOk, E::kOk, E::kOk, E::kOk, E::kOk, E::kOk}});
+  }
+  {
+    Image im = base;  // /d starts past the volume
+    const std::size_t d = base.entry(base.g.root_cluster, "D          ");
+    fat32::store16(im.bytes.data() + d + 20, 0x0FFF);
+    cases.push_back({"a directory out of range",
+                     im,
+                     {E::kOk, E::kOk, E::kOk, E::kOk, E::kOk, E::kCorrupt, E::kCorrupt}});
+  }
+  {
+    Image im = base;  // invalid short names: "/" in /d/g's, a control character in /f's
+    im.bytes[base.entry(base.dir_cluster, "G          ") + 1] = std::byte{'/'};
+    im.bytes[f + 1] = std::byte{0x01};
+    cases.push_back(
+        {"invalid short names",
+         im,
+         {E::kOk, E::kOk, E::kNotFound, E::kNotFound, E::kNotFound, E::kOk, E::kNotFound}});
+  }
+  for (const Case& c : cases) {
+    INFO(c.what);
+    run_probe(c.image.bytes, false);
+    CHECK(probe.errors == c.errors);
+    CHECK(g_server->mount_error() == E::kOk);
+    CHECK(fat_test::same_bytes(std::span(g_image).first(c.image.bytes.size()), c.image.bytes));
+  }
+  // The entry with an invalid short name is not listed (the last case).
+  CHECK(probe.names == std::vector<std::string>{"D", "Long Name.txt"});
+}
+
+namespace {
+
+struct Filler {
+  FsError big = FsError::kOk;    // the write that does not fit
+  FsError small = FsError::kOk;  // one that does, after it
+  FsError close = FsError::kOk;
+  std::uint64_t size_after = 0;  // the file's size after the refused write
+  bool done = false;
+} filler;
+
+void filler_client(word) {
+  fs::Client files(s.fs_for_client[0], client_region());
+  auto h = files.open("/more.bin", fs::Open::kRead | fs::Open::kWrite | fs::Open::kCreate);
+  if (h.ok()) {
+    std::vector<std::byte> big(512 * 1024, std::byte{0x5A});
+    filler.big = files.write(h.value, 0, big).error;
+    filler.size_after = files.fstat(h.value).size;
+    filler.small = files.write(h.value, 0, std::span(big).first(4096)).error;
+    filler.close = files.close(h.value);
+    (void)files.sync();
+  }
+  filler.done = true;
+  (void)signal(done_copy[0]);
+}
+
+constexpr hosted::Entry kFillerOnly[kClients] = {filler_client, nullptr, nullptr};
+
+void root_filler(word info) {
+  test::RootKit kit(info);
+  System system = make_system(kit, kFillerOnly);
+  if (system.fs_thread == 0) return;
+  finish(kFillerOnly);
+}
+
+}  // namespace
+
+TEST_CASE("fs server: a full disk answers kNoSpace and stays consistent") {
+  // The volume filled on the host up to 64 KiB of free space.
+  fat_test::MemoryDevice device;
+  device.bytes = fat_test::make_image();
+  REQUIRE(!device.bytes.empty());
+  {
+    fat32::Volume volume;
+    REQUIRE(volume.mount(device) == FsError::kOk);
+    const fat32::VolumeInfo info = volume.info();
+    const std::size_t free_bytes = std::size_t{info.free_clusters} * info.cluster_bytes;
+    REQUIRE(fat_test::write_all(volume, "/fill.bin", fat_test::pattern(free_bytes - 64 * 1024, 9)));
+    REQUIRE(volume.unmount() == FsError::kOk);
+  }
+  s = Setup{};
+  g_disk = nullptr;
+  g_image = device.bytes;
+  filler = Filler{};
+  hosted::Simulation sim({.memory_bytes = 512u << 20});
+  sim.run(root_filler);
+  REQUIRE(filler.done);
+  CHECK(filler.big == FsError::kNoSpace);
+  CHECK(filler.size_after == 0);  // all or nothing
+  CHECK(filler.small == FsError::kOk);
+  CHECK(filler.close == FsError::kOk);
+  std::string log;
+  CHECK(fat_test::fsck_clean(g_image, &log));
+  INFO(log);
 }

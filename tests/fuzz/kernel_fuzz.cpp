@@ -349,6 +349,7 @@ void run_once(const std::uint8_t* data, std::size_t size, bool fastpath) {
   config.region_count = 1;
   config.ipc_buffer_vaddr = kIpcBufferVaddr;
   config.boot_info_vaddr = kBootInfoVaddr;
+  config.root_abi_version = kAbiVersion;
   require(core::boot(config), "boot failed");
   core::kernel().fastpath_enabled = fastpath;
   core::kernel().trace.attach(trace.data(), trace.size());

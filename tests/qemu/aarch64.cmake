@@ -89,6 +89,8 @@ ukernel_qemu_test(aarch64 qemu.aarch64.system_image system-image.elf
     ${UKERNEL_QEMU_SYSTEM_IMAGE_LINES}
     "root task: exit 0")  # the number of failed checks: 0
 
+# FP/SIMD state per thread (targets/common/user/fpu_root.cpp).
+ukernel_qemu_test(aarch64 qemu.aarch64.fpu kernel-fpu.elf EXPECT ${UKERNEL_QEMU_FPU_LINES})
 # MSI-X end to end on virt (targets/common/user/msix_root.cpp): BootInfo::pci from the device
 # tree, the root task assigns the BARs from the `ranges` windows (no firmware did), and the
 # completion arrives through the GICv2m frame on MSI line 48 (SPI 48, INTID 80).
@@ -104,3 +106,11 @@ ukernel_qemu_test(aarch64 qemu.aarch64.msix_virtio_blk msix-virtio-blk.elf
 # The hostile root task on AArch64 (tests/qemu/CMakeLists.txt says what it does).
 ukernel_qemu_test(aarch64 qemu.aarch64.hostile hostile.elf
   PRINTED "hostile: seed " EXPECT ${UKERNEL_QEMU_HOSTILE_LINES})
+# Grants refused by the kernel on virt (targets/common/user/grants_root.cpp; the lines are in
+# tests/qemu/CMakeLists.txt): the root task places the two functions' BARs itself.
+ukernel_qemu_test(aarch64 qemu.aarch64.grants grants.elf
+  QEMU_ARGS ${UKERNEL_GRANTS_QEMU_ARGS}
+  EXPECT
+    ${UKERNEL_GRANTS_FIND_LINE}
+    "ok: grants: their BARs placed in the bridge's windows"
+    ${UKERNEL_GRANTS_LINES})

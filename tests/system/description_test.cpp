@@ -1,6 +1,7 @@
 // The system description's checks: the real description passes on its back-end, and every
 // kind of mistake is found, with its message, naming the entry (Microkit-style: each bad
 // input paired with its error).
+#include <array>
 #include <catch2/catch.hpp>
 
 #include "system.hpp"
@@ -71,6 +72,48 @@ constexpr Finding check_regions(word first_bytes, word second_bytes, word second
 // Regions larger than a page (a block session's data area): a power of two up to 16 MiB.
 static_assert(check_regions(1 << 20, 4096, 0x20100000).ok());
 static_assert(check_regions(16 << 20, 16 << 20, 0x21000000).ok());
+
+// A file-system server (entry 1) with the given sessions, and clients (entries 2 and 3) sharing
+// the regions they name.
+constexpr Finding check_fs(std::array<Grant, kMaxGrants> fs_grants,
+                           std::array<Grant, kMaxGrants> first_client,
+                           std::array<Grant, kMaxGrants> second_client = {}) {
+  return check<Bare>(
+      System<4, 3>{.servers = {{kRoot,
+                                {.name = "fs", .priority = 9, .grants = fs_grants},
+                                {.name = "shell", .priority = 5, .grants = first_client},
+                                {.name = "editor", .priority = 5, .grants = second_client}}},
+                   .regions = {{{.name = "shell-fs", .bytes = 1 << 20},
+                                {.name = "editor-fs", .bytes = 1 << 20},
+                                {.name = "spare", .bytes = 4096}}}});
+}
+constexpr Grant session(std::string_view region, std::string_view root,
+                        Access access = Access::kReadWrite, word vaddr = 0x30000000) {
+  return fs_session("client", region, vaddr, root, access);
+}
+constexpr std::array<Grant, kMaxGrants> kShellClient{shared("fs", "shell-fs", 0x30000000)};
+constexpr std::array<char, 258> kLongRoot = [] {
+  std::array<char, 258> text{};
+  text[0] = '/';
+  for (std::size_t i = 1; i < text.size(); ++i)
+    text[i] = 'a';
+  return text;
+}();
+
+static_assert(check_fs({session("shell-fs", "/")}, kShellClient).ok());
+static_assert(check_fs({session("shell-fs", "/home/user docs/My Files", Access::kReadOnly)},
+                       kShellClient)
+                  .ok());
+// Two clients, each with its own session.
+static_assert(check_fs({session("shell-fs", "/"),
+                        fs_session("editor", "editor-fs", 0x31000000, "/docs", Access::kReadOnly)},
+                       kShellClient, {shared("fs", "editor-fs", 0x30000000)})
+                  .ok());
+static_assert(valid_fs_root("/"));
+static_assert(valid_fs_root("/a/b c/D.TXT"));
+static_assert(!valid_fs_root("/a/"));
+static_assert(fs_client_of(system_example::kSystem, system_example::kFsIndex, "shell-fs") ==
+              system_example::kShellIndex);
 
 struct Case {
   const char* what;
@@ -193,6 +236,60 @@ TEST_CASE("every mistake in a description is found and named") {
     CHECK(problem_text(c.problem) != problem_text(Problem::kNone));
   }
   CHECK(pci_cases[3].finding.server == 3);  // the second claimant is named
+  // File-system sessions: the region, the root (Genode's `root`), one client per session.
+  const Case fs_cases[] = {
+      {"session of an unknown region", check_fs({session("nowhere", "/")}, kShellClient),
+       Problem::kUnknownRegion, 0},
+      {"session at an unaligned address",
+       check_fs({session("shell-fs", "/", Access::kReadWrite, 0x30000010)}, kShellClient),
+       Problem::kUnalignedAddress, 0},
+      {"session overlapping the disk",
+       check_fs({shared("disk", "spare", 0x30000000), session("shell-fs", "/")}, kShellClient),
+       Problem::kRegionOverlap, 1},
+      {"empty root", check_fs({session("shell-fs", "")}, kShellClient), Problem::kFsRootNotAbsolute,
+       0},
+      {"relative root", check_fs({session("shell-fs", "docs")}, kShellClient),
+       Problem::kFsRootNotAbsolute, 0},
+      {"root too long",
+       check_fs({session("shell-fs", std::string_view(kLongRoot.data(), 257))}, kShellClient),
+       Problem::kFsRootTooLong, 0},
+      {"root with an empty component", check_fs({session("shell-fs", "/a//b")}, kShellClient),
+       Problem::kFsRootInvalid, 0},
+      {"root with a trailing slash", check_fs({session("shell-fs", "/a/")}, kShellClient),
+       Problem::kFsRootInvalid, 0},
+      {"root with ..", check_fs({session("shell-fs", "/a/../b")}, kShellClient),
+       Problem::kFsRootInvalid, 0},
+      {"root with .", check_fs({session("shell-fs", "/.")}, kShellClient), Problem::kFsRootInvalid,
+       0},
+      {"root with a colon", check_fs({session("shell-fs", "/a:b")}, kShellClient),
+       Problem::kFsRootInvalid, 0},
+      {"root with a control character", check_fs({session("shell-fs", "/a\tb")}, kShellClient),
+       Problem::kFsRootInvalid, 0},
+      {"root with a trailing dot", check_fs({session("shell-fs", "/name.")}, kShellClient),
+       Problem::kFsRootInvalid, 0},
+      {"session nobody else shares", check_fs({session("shell-fs", "/")}, {}),
+       Problem::kFsClientNotOne, 0},
+      {"session two others share",
+       check_fs({session("shell-fs", "/")}, kShellClient, {shared("fs", "shell-fs", 0x30000000)}),
+       Problem::kFsClientNotOne, 0},
+      {"one region twice",
+       check_fs({session("shell-fs", "/"),
+                 fs_session("again", "shell-fs", 0x31000000, "/", Access::kReadOnly)},
+                kShellClient),
+       Problem::kFsClientTwice, 1},
+      {"two sessions of one client",
+       check_fs({session("shell-fs", "/"),
+                 fs_session("again", "editor-fs", 0x31000000, "/", Access::kReadOnly)},
+                {shared("fs", "shell-fs", 0x30000000), shared("more", "editor-fs", 0x31000000)}),
+       Problem::kFsClientTwice, 1},
+  };
+  for (const Case& c : fs_cases) {
+    INFO(c.what << ": " << problem_text(c.finding.problem));
+    CHECK(c.finding.problem == c.problem);
+    CHECK(c.finding.server == 1);  // the fs server, and its grant
+    CHECK(c.finding.grant == c.grant);
+    CHECK(problem_text(c.problem) != problem_text(Problem::kNone));
+  }
   System<1, 0> rootless{.servers = {{{.name = "s", .priority = 1}}}, .regions = {}};
   CHECK(check<Bare>(rootless).problem == Problem::kNotOneRoot);
 }

@@ -47,7 +47,7 @@ TEST_CASE("without a disk: pci finds no function, blk says so once, the system i
   std::string transcript = system_example::run_script({.image_directory = UKERNEL_SYSTEM_IMAGE_DIR},
                                                       {"crash blk", "sleep 100", "ps"});
   INFO(transcript);
-  CHECK(first_missing(transcript, {"pci: 0 functions", "blk: no disk", "system up: 8 servers",
+  CHECK(first_missing(transcript, {"pci: 0 functions", "blk: no disk", "system up: 9 servers",
                                    "crash: blk crashed", "blk running"}) == "");
   // Once per start: the boot and the restart after the crash.
   CHECK(count(transcript, "blk: no disk") == 2);
@@ -66,7 +66,7 @@ TEST_CASE("with a disk: blk comes up over MSI-X; crash blk turns bus mastering o
       options, {"crash blk", "sleep 100", "crash pci", "sleep 100", "ps"});
   INFO(transcript);
   CHECK(first_missing(transcript,
-                      {"pci: 1 functions", "blk: 2048 sectors, MSI-X", "system up: 8 servers",
+                      {"pci: 1 functions", "blk: 2048 sectors, MSI-X", "system up: 9 servers",
                        "uk> crash blk", "pci: bus mastering off for blk's function",
                        "supervisor: blk faulted", "blk: 2048 sectors, MSI-X", "crash: blk crashed",
                        "uk> crash pci", "supervisor: pci faulted", "pci: 1 functions",

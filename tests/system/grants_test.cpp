@@ -2,12 +2,17 @@
 // granted range (supervisor/device_memory.hpp), and a driver reaches a device only through the
 // device untyped it was given. A thread without the grant that touches the console's page
 // faults with kMemoryAccess and its supervisor hears of it; it cannot name the console's device
-// untyped or claim its interrupt either.
+// untyped or claim its interrupt either. A PCI driver holding function A's BAR and one MSI line
+// reaches neither function B's BAR nor another line (the same refusals as the bare-metal
+// qemu.<arch>.grants tests, targets/common/user/grants_root.cpp).
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <initializer_list>
 
 #include "kernel/check_observations.hpp"
 #include "supervisor/device_memory.hpp"
 #include "support/root_kit.hpp"
+#include "ukernel/caps.hpp"
 #include "ukernel/hosted/bus.hpp"
 #include "ukernel/hosted/devices.hpp"
 #include "ukernel/mmio.hpp"
@@ -51,8 +56,13 @@ void rogue(word) {
   expect("the touch returned", 1, 0);  // never reached
 }
 
-// A thread in its own CSpace (CNode, space, and `grant` if not 0) and address space.
-word start_child(test::RootKit& kit, void (*entry)(word), word arg, word grant, word fault) {
+// A thread in its own CSpace (CNode, space, `grant` if not 0, then each of `more`: a root slot
+// moved to a child slot) and address space.
+struct Move {
+  word child_slot, root_slot;
+};
+word start_child(test::RootKit& kit, void (*entry)(word), word arg, word grant, word fault,
+                 std::initializer_list<Move> more = {}) {
   word cnode = kit.make(ObjectType::kCNode, 4);
   word space = kit.make(ObjectType::kAddressSpace, 14);
   word thread = kit.make(ObjectType::kThread);
@@ -62,6 +72,11 @@ word start_child(test::RootKit& kit, void (*entry)(word), word arg, word grant, 
             cnode_copy(cnode, kChildCNode, kRootCNodeSlot, cnode, Rights::kAll) == Error::kOk &&
             cnode_copy(cnode, kChildSpace, kRootCNodeSlot, space, Rights::kAll) == Error::kOk &&
             (grant == 0 || cnode_move(cnode, kChildGrant, kRootCNodeSlot, grant) == Error::kOk) &&
+            std::all_of(more.begin(), more.end(),
+                        [&](Move m) {
+                          return cnode_move(cnode, m.child_slot, kRootCNodeSlot, m.root_slot) ==
+                                 Error::kOk;
+                        }) &&
             thread_configure(thread, cnode, space, ipc, 0x10000000, fault) == Error::kOk &&
             thread_set_priority(thread, 100) == Error::kOk &&
             thread_restart(thread, hosted::entry_address(entry), 0, arg) == Error::kOk;
@@ -90,9 +105,86 @@ void console_root(word info) {
 // Carving: exactly the range, in order, from the block that holds it; everything else refused.
 class Page final : public hosted::MmioDevice {
  public:
-  word read(word offset, unsigned) override { return 0xabc000 + offset; }
+  explicit Page(word tag = 0xabc000) : tag_(tag) {}
+  word read(word offset, unsigned) override { return tag_ + offset; }
   void write(word, unsigned, word) override {}
+
+ private:
+  word tag_;
 };
+
+// Two functions' BARs in the PCI window, one page each, and the driver's MSI line.
+constexpr word kBarA = hosted::kDeviceBarBase + 0x10000;
+constexpr word kBarB = hosted::kDeviceBarBase + 0x11000;
+constexpr word kTagA = 0xa000, kTagB = 0xb000;
+constexpr word kOtherWindow = 0x31000000;  // where the root task maps B (and the driver touches)
+constexpr word kDriverLine = 9;
+// The PCI driver's CSpace beyond kChildGrant (A's BAR) and kChildFrame: its line's handler and a
+// notification; the other slots are empty, where what it was not given would be.
+constexpr word kChildIrq = 5;
+constexpr word kChildSignal = 6;
+constexpr word kChildOtherHandler = 7;
+constexpr word kChildOtherFrame = 8;
+constexpr word kChildScratch = 9;
+
+void pci_driver(word) {
+  expect("interrupts: no IrqControl in the driver's CSpace",
+         irq_control_get(kIrqControlSlot, kDriverLine + 1, kChildCNode, kChildScratch),
+         Error::kInvalidCapability);
+  expect("interrupts: no handler for another line", irq_ack(kChildOtherHandler),
+         Error::kInvalidCapability);
+  Message msi = IrqHandler(kChildIrq).msi_message();
+  expect("its own line answers its message", msi.status, Error::kOk);
+  expect("the line's data", message_word(msi, 1), kDriverLine);
+  expect("and takes its notification", irq_set_notification(kChildIrq, kChildSignal), Error::kOk);
+  expect("it makes a frame of A's BAR",
+         retype(kChildGrant, ObjectType::kFrame, 12, kChildCNode, kChildFrame), Error::kOk);
+  expect("A's grant is exactly A's BAR",
+         retype(kChildGrant, ObjectType::kFrame, 12, kChildCNode, kChildScratch),
+         Error::kNotEnoughMemory);
+  expect("the frame makes nothing",
+         retype(kChildFrame, ObjectType::kFrame, 12, kChildCNode, kChildScratch),
+         Error::kInvalidLabel);
+  expect("maps it", map_frame(kChildSpace, kChildFrame, kDriverWindow, kRw), Error::kOk);
+  expect("and reads A", Mmio(kDriverWindow, hosted::kPageBytes).read64(0x10), kTagA + 0x10);
+  expect("another function's BARs: no frame of B to map",
+         map_frame(kChildSpace, kChildOtherFrame, kOtherWindow, kRw), Error::kInvalidCapability);
+  (void)Mmio(kOtherWindow, hosted::kPageBytes).read64(0x10);
+  expect("the touch of B returned", 1, 0);  // never reached
+}
+
+void pci_root(word info) {
+  test::RootKit kit(info);
+  supervisor::DeviceMemory devices(kit.info());
+  auto next = [&] { return kit.slot(); };
+  supervisor::Carved a = devices.carve(kBarA, hosted::kPageBytes, next);
+  supervisor::Carved b = devices.carve(kBarB, hosted::kPageBytes, next);
+  expect("carve A's and B's BARs", a.ok() && b.ok(), true);
+  word b_frame = kit.slot();
+  expect("the root task keeps B and maps it",
+         retype(b.slot, ObjectType::kFrame, 12, kRootCNodeSlot, b_frame) == Error::kOk &&
+             map_frame(kRootAddressSpaceSlot, b_frame, kOtherWindow, kRw) == Error::kOk,
+         true);
+  expect("B is live", Mmio(kOtherWindow, hosted::kPageBytes).read64(0x10), kTagB + 0x10);
+  word handler = kit.slot();
+  expect("claim the driver's line",
+         irq_control_get(kIrqControlSlot, kDriverLine, kRootCNodeSlot, handler), Error::kOk);
+  word notification = kit.make(ObjectType::kNotification);
+  word signal = kit.mint(notification, Rights::kWrite, 0x40);
+  word fault_ep = kit.make(ObjectType::kEndpoint);
+  word fault = kit.mint(fault_ep, Rights::kAll, 7);
+  word thread = start_child(kit, pci_driver, 0, a.slot, fault,
+                            {{kChildIrq, handler}, {kChildSignal, signal}});
+  expect_true("the driver starts", thread != 0);
+  Message f = recv(fault_ep);
+  expect("the touch of B faults: the supervisor hears of it", f.label(), kFaultLabel);
+  expect("from the driver", f.badge, 7);
+  expect("kMemoryAccess", f.words[0], word(FaultKind::kMemoryAccess));
+  expect("at B's address in the driver's space", f.words[1], kOtherWindow + 0x10);
+  expect("the driver's line cannot be claimed again",
+         irq_control_get(kIrqControlSlot, kDriverLine, kRootCNodeSlot, kit.slot()), Error::kBusy);
+  expect("stop it", cnode_delete(kRootCNodeSlot, thread), Error::kOk);
+}
 
 void carve_root(word info) {
   test::RootKit kit(info);
@@ -141,6 +233,18 @@ TEST_CASE("grants: the console's driver prints through its grant and a server wi
   std::string transcript = hosted::console_transcript();
   CHECK(transcript.find("granted\n") != std::string::npos);
   CHECK(transcript.find('X') == std::string::npos);
+}
+
+TEST_CASE("grants: a PCI driver reaches its function's BAR and its line, nothing else") {
+  test::reset_observations();
+  hosted::reset_devices();
+  hosted::Simulation sim;
+  Page function_a(kTagA), function_b(kTagB);
+  REQUIRE(hosted::attach_device(kBarA, 0x1000, function_a));
+  REQUIRE(hosted::attach_device(kBarB, 0x1000, function_b));
+  REQUIRE(sim.run(pci_root) == hosted::RunResult::kIdle);
+  INFO(sim.console());
+  test::check_observations(22);
 }
 
 TEST_CASE("grants: the root task carves exactly the granted range and in order") {

@@ -60,6 +60,14 @@ class TestBus final : public ukernel::hosted::Bus {
     }
   }
   std::size_t pending_events() const { return events_.size(); }
+  // The time of the earliest event (0 if none).
+  std::uint64_t next_event_ns() const { return events_.empty() ? 0 : events_.begin()->first.first; }
+  // Runs every event due by `until_ns`, then sets the clock to it.
+  void run_until(std::uint64_t until_ns) {
+    while (!events_.empty() && events_.begin()->first.first <= until_ns)
+      step();
+    if (until_ns > now_) now_ = until_ns;
+  }
 
   // A region of RAM, `align`-aligned, handed out once.
   DmaRegion allocate(std::size_t bytes, std::size_t align = 16) {

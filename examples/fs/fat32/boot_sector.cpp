@@ -1,13 +1,17 @@
 // Boot sector and FSInfo checks (see boot_sector.hpp).
 #include "boot_sector.hpp"
 
-#include <bit>
-
 namespace ukernel::fat32 {
 namespace {
 
 BootCheck corrupt(Corruption c) {
   return {FsError::kCorrupt, c};
+}
+
+// Not std::has_single_bit: its popcount is a libgcc call where the CPU has no popcnt, and server
+// images link no libgcc.
+constexpr bool is_power_of_two(std::uint32_t x) {
+  return x != 0 && (x & (x - 1)) == 0;
 }
 
 constexpr std::uint32_t kFsInfoLeadSignature = 0x41615252;
@@ -26,11 +30,11 @@ BootCheck parse_boot_sector(std::span<const std::byte> s, std::uint64_t device_s
   if (u8(510) != 0x55 || u8(511) != 0xAA) return corrupt(Corruption::kBadSignature);
 
   const std::uint32_t bps = load16(p + 11);
-  if (bps < 512 || bps > kMaxSectorSize || !std::has_single_bit(bps)) {
+  if (bps < 512 || bps > kMaxSectorSize || !is_power_of_two(bps)) {
     return corrupt(Corruption::kBadSectorSize);
   }
   const std::uint32_t spc = u8(13);
-  if (spc == 0 || !std::has_single_bit(spc) || bps * spc > 64 * 1024) {
+  if (spc == 0 || !is_power_of_two(spc) || bps * spc > 64 * 1024) {
     return corrupt(Corruption::kBadClusterSize);
   }
   const std::uint32_t reserved = load16(p + 14);

@@ -144,7 +144,17 @@ Result<std::size_t> Volume::read(FileHandle handle, std::uint64_t offset,
     if (!cluster.ok()) return cluster.error;
     if (cluster.value == 0) return fail(Corruption::kChainTooShort);
     const std::uint32_t in_cluster = static_cast<std::uint32_t>(pos % cs);
-    const std::size_t chunk = std::min<std::size_t>(cs - in_cluster, total - done);
+    // The clusters that follow on the disk, as far as the read goes: one device request.
+    std::uint64_t run = cs - in_cluster;
+    for (std::uint32_t last = cluster.value, index = static_cast<std::uint32_t>(pos / cs);
+         run < total - done;) {
+      Result<std::uint32_t> next = cluster_at(*node, ++index);
+      if (!next.ok()) return next.error;
+      if (next.value != last + 1) break;  // the end of the chain, or a jump
+      last = next.value;
+      run += cs;
+    }
+    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(run, total - done));
     const std::uint64_t sector = geometry_.cluster_sector(cluster.value) + in_cluster / bps;
     const std::uint32_t in_sector = in_cluster % bps;
     std::size_t piece = 0;
@@ -187,25 +197,35 @@ FsError Volume::write_range(Node& node, std::uint64_t offset, std::span<const st
     first_new = fresh.value;
   }
   std::uint32_t new_index = have, new_cluster = first_new;  // a cursor in the unlinked chain
+  // The cluster at `index` of the file as it will be: the old chain, then the new one.
+  const auto cluster_of = [&](std::uint32_t index) -> Result<std::uint32_t> {
+    if (index < have) return cluster_at(node, index);
+    if (index < new_index) new_index = have, new_cluster = first_new;
+    for (; new_index < index && new_cluster != 0; ++new_index) {
+      Result<std::uint32_t> next = next_cluster(new_cluster);
+      if (!next.ok()) return next.error;
+      new_cluster = next.value;
+    }
+    return new_cluster;
+  };
   for (std::uint64_t pos = std::min<std::uint64_t>(node.size, offset); pos < end;) {
     const auto index = static_cast<std::uint32_t>(pos / cs);
-    std::uint32_t cluster = 0;
-    if (index < have) {
-      Result<std::uint32_t> c = cluster_at(node, index);
-      if (!c.ok()) return c.error;
-      cluster = c.value;
-    } else {
-      for (; new_index < index; ++new_index) {
-        Result<std::uint32_t> next = next_cluster(new_cluster);
-        if (!next.ok()) return next.error;
-        new_cluster = next.value;
-      }
-      cluster = new_cluster;
-    }
+    Result<std::uint32_t> found = cluster_of(index);
+    if (!found.ok()) return found.error;
+    const std::uint32_t cluster = found.value;
     if (cluster == 0) return fail(Corruption::kChainTooShort);
     const auto in_cluster = static_cast<std::uint32_t>(pos % cs);
     const bool gap = pos < offset;
-    std::uint64_t chunk = std::min<std::uint64_t>(cs - in_cluster, end - pos);
+    // Data (not the zeros of a gap) goes to the clusters that follow on the disk in one write.
+    std::uint64_t run = cs - in_cluster;
+    for (std::uint32_t last = cluster, i = index; !gap && run < end - pos;) {
+      Result<std::uint32_t> next = cluster_of(++i);
+      if (!next.ok()) return next.error;
+      if (next.value != last + 1) break;
+      last = next.value;
+      run += cs;
+    }
+    std::uint64_t chunk = std::min<std::uint64_t>(run, end - pos);
     if (gap) chunk = std::min(chunk, offset - pos);
     const std::uint64_t sector = geometry_.cluster_sector(cluster) + in_cluster / bps;
     const std::uint32_t in_sector = in_cluster % bps;

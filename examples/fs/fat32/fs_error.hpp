@@ -34,6 +34,7 @@ enum class FsError : std::uint8_t {
   // The file-system server's own (examples/fs/protocol.hpp), never returned by Volume:
   kNoDisk,         // the server has no block session (no driver, or the driver refused it)
   kOutsideRegion,  // an offset and length that do not lie inside the client's shared region
+  kStaleHandle,    // a handle from before the server dropped its volume after an I/O error
   kCount
 };
 

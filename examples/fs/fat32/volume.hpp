@@ -128,6 +128,11 @@ class Volume {
   [[nodiscard]] FsError sync();
   // sync(), then every handle is closed and the volume forgets the device.
   [[nodiscard]] FsError unmount();
+  // Forgets the device and every handle, writing nothing. For a caller whose device failed
+  // (kIoError): what is in memory (the cached FAT sector, the free count, the open files'
+  // sizes) may no longer match the disk, and writing it later would turn what an interrupted
+  // operation left, which mount repairs, into damage it does not. Mount again to go on.
+  void forget();
 
   bool mounted() const { return device_.valid(); }
   Corruption corruption() const { return corruption_; }

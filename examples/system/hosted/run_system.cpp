@@ -81,7 +81,7 @@ void restore_terminal_and_exit(int signal) {
 ukernel::hosted::SimulationConfig config_for(const RunOptions& options) {
   return {.seed = options.seed,
           .preempt_one_in = options.preempt_one_in,
-          .trace = options.trace,
+          .trace = options.trace || options.trace_records != nullptr,
           .faults = options.faults};
 }
 
@@ -148,6 +148,7 @@ std::string run_script(const RunOptions& options, const std::vector<std::string>
       fill_report(sim, *options.report);
       options.report->quiet_line_ns = quiet_line_ns;
     }
+    if (options.trace_records != nullptr) *options.trace_records = sim.trace_records();
     g_root_cnode = nullptr;
   }
   ukernel::hosted::console_echo(false);
@@ -206,6 +207,7 @@ int run_interactive(const RunOptions& options) {
       if (!open && (limit >= stop_at || result == RunResult::kIdle)) break;
     }
     (void)ukernel::hosted::console_transcript();
+    if (options.trace_records != nullptr) *options.trace_records = sim.trace_records();
   }
   if (tty) tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_terminal);
   std::fputs("\n", stdout);

@@ -10,6 +10,7 @@
 namespace ukernel::hosted {
 struct FaultSchedule;
 }
+#include "ukernel/hosted/trace.hpp"
 
 namespace system_example {
 
@@ -41,6 +42,8 @@ struct RunOptions {
   // a campaign's last commands, typed once its faults have settled.
   std::size_t quiet_before = 0;
   std::uint64_t quiet_ns = 0;
+  // Set: the kernel event trace of the whole run is recorded and stored here at its end.
+  std::vector<ukernel::hosted::TraceRecord>* trace_records = nullptr;
 };
 
 // Runs the system with `lines` typed at the console once the system is up, each `line_gap_ns`

@@ -24,6 +24,12 @@ struct Platform {
   // guest instruction: a duration counts instructions, not time.
   static constexpr std::string_view kClockMeasures =
       "QEMU -icount clock: 1 ns per guest instruction, so this counts instructions";
+  // The supervisor's watchdog: a server that has not answered a ping for this long is hung.
+  // Longer than hosted's 50 ms because this clock also runs, in real time, while the guest
+  // halts waiting for QEMU to do its disk I/O (-icount sleep=on): fs mounting (it reads the
+  // whole FAT) or a shell reading a file of a few MiB waits on hundreds of requests, each as
+  // slow as the host is busy, and must not be taken for a hang.
+  static constexpr std::uint64_t kPingTimeoutNs = 5'000'000'000;
 
   // The console UART and its interrupt line.
   static constexpr sysdesc::Grant console_uart() { return sysdesc::io_ports("uart", 0x3f8, 8); }

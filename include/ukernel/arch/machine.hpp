@@ -95,6 +95,12 @@ concept Backend = requires(std::string_view text, word paddr, unsigned line, wor
   requires PageTable<typename M::PageTable>;
   requires IoPortAccess<M>;
   requires DeviceMemory<M>;
+  // Whether the kernel core records its event trace in this build (core/kernel.hpp): off, the
+  // recording points compile to nothing, so an untraced image pays not even a branch.
+  requires std::same_as<decltype(M::kTrace), const bool>;
+  // A word as the trace records it: the same value on every run of the same system (identity on
+  // bare metal; hosted writes a host address inside a server image relative to the image).
+  { M::trace_word(paddr) } -> std::same_as<word>;
   // Page size of the translation hardware; frames are multiples of it.
   requires M::kPageSize >= 4096;
   // User virtual addresses are below this.

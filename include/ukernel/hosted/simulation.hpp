@@ -12,6 +12,7 @@
 #include <string>
 
 #include "ukernel/abi.hpp"
+#include "ukernel/hosted/trace.hpp"
 
 namespace ukernel::hosted {
 
@@ -27,11 +28,18 @@ struct SimulationConfig {
   std::uint64_t syscall_cost_ns = 100;   // virtual time each kernel entry takes
   const FaultSchedule* faults = nullptr;  // faults to inject (hosted/faults.hpp); must outlive
                                           // the Simulation
+  // The ABI version the root task is built against: this default is compiled from the caller's
+  // copy of ukernel/abi.hpp, so a program built against other headers than the library's is
+  // refused at boot (RunResult::kBootRefused). Tests set another value to see the refusal.
+  word root_abi_version = kAbiVersion;
 };
 
 enum class RunResult {
   kIdle,       // no thread can run and no device event is pending
   kTimeLimit,  // the virtual clock reached the limit
+  // The kernel refused to boot the root task (SimulationConfig::root_abi_version is not the
+  // kernel's kAbiVersion); console() says why. Nothing ran.
+  kBootRefused,
 };
 
 // A thread's entry point on the hosted back-end: the "instruction pointer" is this function.
@@ -62,7 +70,9 @@ class Simulation {
 
   std::uint64_t now_ns() const;
   const std::string& console() const;
-  // The kernel event trace, one event per line ("time kind thread a b").
+  // The kernel event trace (the last 2^20 events), as records and as text, one event per line
+  // ("time kind thread a b c d", see ukernel/hosted/trace.hpp).
+  std::vector<TraceRecord> trace_records() const;
   std::string trace_text() const;
   std::size_t trace_events() const;
   // The injected faults that fired, one line each ("TIME ns: kill names at its call 12 ...").

@@ -43,6 +43,13 @@ struct VirtioChain {
 
 class VirtioPciFunction;
 
+// Copies between a chain's segments of one direction and a flat buffer, `skip` bytes into that
+// direction: read_chain takes the device-readable bytes (what the driver wrote), write_chain
+// fills the device-writable ones. False if a segment touched is not RAM or the chain's bytes of
+// that direction end first. Every device type's backend moves its data with these.
+bool read_chain(Bus& bus, const VirtioChain& chain, word skip, std::byte* out, word bytes);
+bool write_chain(Bus& bus, const VirtioChain& chain, word skip, const std::byte* in, word bytes);
+
 // The device type's half of a virtio device.
 class VirtioBackend {
  public:

@@ -116,7 +116,8 @@ _start:
         msr tcr_el1, x2
         msr ttbr0_el1, x0
         msr ttbr1_el1, x0
-        msr cpacr_el1, xzr              // FP/SIMD traps at EL0 and EL1 (no per-thread FP state)
+        mov x2, #(1 << 20)              // FP/SIMD traps at EL0 only until a thread owns it
+        msr cpacr_el1, x2               // (arch/fpu.hpp)
         isb
         tlbi vmalle1
         dsb nsh

@@ -31,6 +31,22 @@ void uart_set_transmit_interrupt(bool on) {
   mmio_write32(kUart + kInterruptClear, kTransmitInterrupt);
 }
 
+void trace_port_write(std::string_view text) {
+  // SYS_WRITE0 (0x04): a NUL-terminated string to the semihosting console (QEMU:
+  // -semihosting-config chardev=...). Sent in pieces through a terminated copy.
+  char piece[128];
+  while (!text.empty()) {
+    std::size_t n = text.size() < sizeof piece - 1 ? text.size() : sizeof piece - 1;
+    for (std::size_t i = 0; i < n; ++i)
+      piece[i] = text[i];
+    piece[n] = '\0';
+    text.remove_prefix(n);
+    register word operation asm("x0") = 0x04;
+    register const char* parameters asm("x1") = piece;
+    asm volatile("hlt #0xf000" : "+r"(operation) : "r"(parameters) : "memory");
+  }
+}
+
 void exit_qemu(ExitCode code) {
   asm volatile("msr daifset, #0xf");
   // SYS_EXIT (0x18) with ADP_Stopped_ApplicationExit and the status: QEMU exits with it.

@@ -104,15 +104,15 @@ kernel_exception:
 // just past the Context, where the next exception from EL0 stores the registers.
         .globl aarch64_exit_to_user
 aarch64_exit_to_user:
-        add x1, x0, #UK_CTX_SIZE
-        mov sp, x1
+        add sp, x0, #UK_CTX_SIZE        // one add (ADD immediate writes SP): pays for the msr below
         ldp x2, x3, [x0, #UK_CTX_PC]
         msr elr_el1, x2
         msr spsr_el1, x3
         ldr x2, [x0, #UK_CTX_SP]
         msr sp_el0, x2
-        ldr x2, [x0, #UK_CTX_IPC_BUFFER]
+        ldp x2, x3, [x0, #UK_CTX_IPC_BUFFER]    // and the thread's CPACR_EL1 (arch/fpu.hpp)
         msr tpidrro_el0, x2
+        msr cpacr_el1, x3
         ldp x2, x3, [x0, #16]
         ldp x4, x5, [x0, #32]
         ldp x6, x7, [x0, #48]

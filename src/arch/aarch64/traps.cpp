@@ -10,6 +10,7 @@
 
 #include "arch/console.hpp"
 #include "arch/entry.hpp"
+#include "arch/fpu.hpp"
 #include "arch/interrupts.hpp"
 #include "arch/memory.hpp"
 #include "cpu.hpp"
@@ -50,7 +51,6 @@ FaultKind fault_kind(word exception_class) {
     case ec::kSpAlignment:
       return FaultKind::kMemoryAccess;
     case ec::kUnknown:
-    case ec::kFloatingPoint:  // no FP/SIMD state per thread yet: CPACR_EL1 traps it
     case ec::kIllegalState:
       return FaultKind::kIllegalInstruction;
     case ec::kBrk:
@@ -67,6 +67,10 @@ Context* user_sync(Context& context) {
   word syndrome = UK_READ_SYSREG(esr_el1);
   word exception_class = syndrome >> 26;
   if (exception_class == ec::kSvc) return on_syscall(context);
+  if (exception_class == ec::kFloatingPoint) {  // the thread's first FP/SIMD use since it lost it
+    fpu_claim(context);
+    return &context;
+  }
   FaultKind kind = fault_kind(exception_class);
   word address = 0;
   if (kind == FaultKind::kMemoryAccess) {

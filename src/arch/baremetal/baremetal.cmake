@@ -17,6 +17,8 @@ set(UKERNEL_BAREMETAL_DIR ${CMAKE_CURRENT_LIST_DIR})
 #   ukernel_<name>_kernel  the kernel core on this back-end: the core's sources, the glue from the
 #                          trap handlers to core::handle_* and kernel_main() booting the root task
 #                          an image embeds (root_task.cpp of the back-end);
+#   ukernel_<name>_trace, ukernel_<name>_trace_kernel  the same, compiled with the kernel trace
+#                          (images made with TRACE ON; docs/tracing.md);
 # and, for the images (cmake/<name>-image.cmake), the cache variables UKERNEL_<VAR>_LINKER_SCRIPT,
 # UKERNEL_<VAR>_ROOT_IMAGE_TEMPLATE, UKERNEL_<VAR>_USER_DIR, UKERNEL_<VAR>_USER_RUNTIME (the
 # shared user runtime; with UKERNEL_<VAR>_STRING_SOURCE, the back-end's memcpy & co) and
@@ -26,25 +28,54 @@ function(ukernel_baremetal_backend name var)
   set(dir ${CMAKE_CURRENT_SOURCE_DIR})
   set(include_dirs ${dir}/include ${UKERNEL_BAREMETAL_DIR}/include)
 
-  add_library(ukernel_${name} OBJECT ${ARG_SOURCES}
-    ${UKERNEL_BAREMETAL_DIR}/console.cpp
-    ${UKERNEL_BAREMETAL_DIR}/runtime.cpp
-    ${UKERNEL_BAREMETAL_DIR}/string.cpp)
-  target_include_directories(ukernel_${name} PUBLIC ${include_dirs} PRIVATE ${dir})
-  target_link_libraries(ukernel_${name} PUBLIC ukernel_abi)
-  ukernel_kernel_code(ukernel_${name})
-  # Images link with LTO (cmake/<name>-image.cmake), so every kernel object is compiled for it.
-  set_property(TARGET ukernel_${name} PROPERTY INTERPROCEDURAL_OPTIMIZATION ON)
+  # Two variants of both libraries, told apart by which arch/trace_build.hpp they find (a file per
+  # variant, no macro): "" records no trace (Machine::kTrace false: the recording points compile to
+  # nothing), "_trace" records one into a ring it dumps at power-off (trace_ring.cpp). An image
+  # picks one (ukernel_baremetal_kernel_image's TRACE); the trace variant is compiled only for
+  # the images that ask for it.
+  foreach(variant "" "_trace")
+    if(variant STREQUAL "")
+      set(trace_dir ${UKERNEL_BAREMETAL_DIR}/trace_off)
+    else()
+      set(trace_dir ${UKERNEL_BAREMETAL_DIR}/trace_on)
+    endif()
+    set(backend ukernel_${name}${variant})
+    add_library(${backend} OBJECT ${ARG_SOURCES}
+      ${UKERNEL_BAREMETAL_DIR}/console.cpp
+      ${UKERNEL_BAREMETAL_DIR}/runtime.cpp
+      ${UKERNEL_BAREMETAL_DIR}/string.cpp)
+    # Installed, the header folders keep their roles (cmake/UkernelInstall.cmake installs the
+    # trace-off variant only, its arch/trace_build.hpp beside the bare-metal headers).
+    target_include_directories(${backend} PUBLIC
+      $<BUILD_INTERFACE:${dir}/include>
+      $<BUILD_INTERFACE:${UKERNEL_BAREMETAL_DIR}/include>
+      $<BUILD_INTERFACE:${trace_dir}>
+      $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/ukernel/backend/${name}>
+      $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/ukernel/backend/baremetal>
+      PRIVATE ${dir})
+    target_link_libraries(${backend} PUBLIC ukernel_abi)
+    ukernel_kernel_code(${backend})
+    target_compile_options(${backend} PRIVATE ${UKERNEL_KERNEL_ONLY_FLAGS})
+    # Images link with LTO (cmake/<name>-image.cmake), so every kernel object is compiled for it.
+    # Fat LTO objects carry machine code beside GCC's intermediate form: the package's users link
+    # them with LTO under this GCC, and still link them without LTO (or with another GCC version,
+    # whose LTO reader refuses this one's intermediate form) from the machine code.
+    set_property(TARGET ${backend} PROPERTY INTERPROCEDURAL_OPTIMIZATION ON)
+    target_compile_options(${backend} PRIVATE -ffat-lto-objects)
 
-  add_library(ukernel_${name}_kernel OBJECT
-    ${UKERNEL_CORE_SOURCES}
-    ${UKERNEL_BAREMETAL_DIR}/core_entry.cpp
-    ${UKERNEL_BAREMETAL_DIR}/kernel_main.cpp
-    ${dir}/root_task.cpp)
-  target_include_directories(ukernel_${name}_kernel PRIVATE ${PROJECT_SOURCE_DIR}/src)
-  target_link_libraries(ukernel_${name}_kernel PUBLIC ukernel_${name})
-  ukernel_kernel_code(ukernel_${name}_kernel)
-  set_property(TARGET ukernel_${name}_kernel PROPERTY INTERPROCEDURAL_OPTIMIZATION ON)
+    add_library(${backend}_kernel OBJECT
+      ${UKERNEL_CORE_SOURCES}
+      ${UKERNEL_BAREMETAL_DIR}/core_entry.cpp
+      ${UKERNEL_BAREMETAL_DIR}/kernel_main.cpp
+      ${UKERNEL_BAREMETAL_DIR}/trace_ring.cpp
+      ${dir}/root_task.cpp)
+    target_include_directories(${backend}_kernel PRIVATE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${backend}_kernel PUBLIC ${backend})
+    ukernel_kernel_code(${backend}_kernel)
+    target_compile_options(${backend}_kernel PRIVATE ${UKERNEL_KERNEL_ONLY_FLAGS})
+    set_property(TARGET ${backend}_kernel PROPERTY INTERPROCEDURAL_OPTIMIZATION ON)
+    target_compile_options(${backend}_kernel PRIVATE -ffat-lto-objects)
+  endforeach()
 
   # check_at_root_exit() (arch/root_task.hpp), one variant per image: nothing, or the core's
   # invariant checker (the hostile image; ukernel_baremetal_kernel_image's INVARIANTS option).
@@ -56,8 +87,10 @@ function(ukernel_baremetal_backend name var)
     target_include_directories(ukernel_${name}_root_exit_${variant} PRIVATE ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(ukernel_${name}_root_exit_${variant} PUBLIC ukernel_${name})
     ukernel_kernel_code(ukernel_${name}_root_exit_${variant})
+    target_compile_options(ukernel_${name}_root_exit_${variant} PRIVATE ${UKERNEL_KERNEL_ONLY_FLAGS})
     set_property(TARGET ukernel_${name}_root_exit_${variant} PROPERTY
       INTERPROCEDURAL_OPTIMIZATION ON)
+    target_compile_options(ukernel_${name}_root_exit_${variant} PRIVATE -ffat-lto-objects)
   endforeach()
 
   set(UKERNEL_${var}_LINKER_SCRIPT ${dir}/linker.ld

@@ -24,6 +24,7 @@ using namespace backend;
 core::Thread* root_thread = nullptr;
 
 [[noreturn]] void root_task_stopped(FaultKind kind, word address) {
+  baremetal::dump_trace();  // a trace build's ring, at power-off
   if (kind == FaultKind::kAbort) {
     bool intact = baremetal::check_at_root_exit();
     print("root task: exit ", address, "\n");
@@ -44,6 +45,7 @@ bool root_task_stopped() {
 [[gnu::noinline]] Context* nothing_runs() {
   if (root_task_stopped()) {
     print("root task: stopped by a fault\n");
+    baremetal::dump_trace();
     exit_qemu(ExitCode::kFailure);
   }
   // The core forgets the active space when it deletes it; the CPU must not idle on its tables

@@ -108,6 +108,9 @@ void backend::kernel_main() {
     regions[i] = core::MemoryRegion{ranges[i].begin, ranges[i].end - ranges[i].begin};
   std::span<const core::MemoryRegion> devices = baremetal::root_device_regions();
   core::BootConfig config{};
+  // The root image carries no ABI version the kernel could read yet: it is built from this
+  // image's headers, and its own check of BootInfo::abi_version (ukernel/syscall.hpp) stands.
+  config.root_abi_version = kAbiVersion;
   config.regions = regions.data();
   config.region_count = count;
   config.device_regions = devices.data();
@@ -127,6 +130,7 @@ void backend::kernel_main() {
   if (!core::boot(config)) panic("core::boot failed");
   // boot() resets the kernel state, so the option goes in afterwards.
   core::kernel().fastpath_enabled = ukernel_fastpath_option != 0;
+  baremetal::attach_trace();
   baremetal::set_root_thread(core::current());
   resume(core::current()->context);
 }

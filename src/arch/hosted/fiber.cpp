@@ -16,6 +16,7 @@
 #include "arch/user.hpp"
 #include "core/address_space.hpp"
 #include "state.hpp"
+#include "ukernel/hosted/image.hpp"
 
 // ASan must be told about every stack switch, or it reports false errors on fiber stacks.
 #if defined(__SANITIZE_ADDRESS__)
@@ -255,6 +256,12 @@ void on_fault_signal(int signal, siginfo_t* info, void* ucontext_raw) {
   }
   auto* uc = static_cast<ucontext_t*>(ucontext_raw);
   word ip = word(uc->uc_mcontext.gregs[REG_RIP]);
+  // Inside a server image, the instruction's offset in its image is what the fault reports, as
+  // an injected kill does (faults.cpp): the host address moves from run to run (ASLR), and the
+  // fault reaches the supervisor's messages, the transcript and the trace, which one seed must
+  // give the same every time.
+  if (hosted::ImageAddress where = hosted::image_address(ip); !where.image.empty())
+    ip = where.offset;
   FaultKind kind = fault_kind(signal);
   word address = kind == FaultKind::kMemoryAccess ? reinterpret_cast<word>(info->si_addr) : ip;
   fault_current_thread(kind, address, ip);

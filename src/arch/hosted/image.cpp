@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -13,11 +14,12 @@ namespace ukernel::hosted {
 
 namespace {
 
-// Every loaded image: its start, its one-past-the-end (from the loader's view of the mapped
-// object) and its name; image_address searches it.
+// Every loaded image: the host addresses its loadable segments span and its name;
+// image_address searches it.
 struct Loaded {
   const Image* image;
   word base;
+  word end;
   std::string name;
 };
 std::vector<Loaded> g_loaded;
@@ -49,6 +51,23 @@ int copy_to_memory_file(const std::string& path, std::string& error) {
     return -1;
   }
   return out;
+}
+
+// The host addresses the object loaded at `base` spans: its loadable segments.
+struct Span {
+  word base;
+  word end = 0;
+};
+
+int find_span(dl_phdr_info* info, std::size_t, void* data) {
+  auto* span = static_cast<Span*>(data);
+  if (info->dlpi_addr != span->base) return 0;
+  for (unsigned i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type == PT_LOAD && span->base + ph.p_vaddr + ph.p_memsz > span->end)
+      span->end = span->base + ph.p_vaddr + ph.p_memsz;
+  }
+  return span->end != 0;
 }
 
 }  // namespace
@@ -89,18 +108,19 @@ word Image::load_fresh() {
   ++loads_;
   Dl_info info{};
   if (dladdr(entry, &info) != 0) base_ = reinterpret_cast<word>(info.dli_fbase);
-  g_loaded.push_back({this, base_, stem(path_)});
+  // The span, so that image_address is a few comparisons (the trace asks it for every word it
+  // records) instead of a walk of the loader's lists.
+  link_map* map = nullptr;
+  Span span{base_};
+  if (dlinfo(handle_, RTLD_DI_LINKMAP, &map) == 0 && map != nullptr) span.base = map->l_addr;
+  dl_iterate_phdr(find_span, &span);
+  g_loaded.push_back({this, base_, span.end, stem(path_)});
   return reinterpret_cast<word>(entry);
 }
 
 ImageAddress image_address(word address) {
-  // The image whose start is the closest below `address`, if the loader agrees the address is
-  // in that object.
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(address), &info) == 0) return {};
-  word base = reinterpret_cast<word>(info.dli_fbase);
   for (const Loaded& l : g_loaded)
-    if (l.base == base) return {l.name, address - base};
+    if (address >= l.base && address < l.end) return {l.name, address - l.base};
   return {};
 }
 

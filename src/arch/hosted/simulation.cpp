@@ -43,6 +43,7 @@ Simulation::Simulation(const SimulationConfig& config) {
   s.preempt_one_in = config.preempt_one_in;
   s.echo_console = config.echo_console;
   s.syscall_cost_ns = config.syscall_cost_ns;
+  s.root_abi_version = config.root_abi_version;
   core::reset_kernel();
   core::kernel().fastpath_enabled = config.fastpath;
   if (config.trace) s.trace.resize(kTraceCapacity);
@@ -76,6 +77,7 @@ RunResult Simulation::run(Entry root, std::uint64_t limit_ns) {
   for (std::size_t i = 0; i < kDevices; ++i)
     devices[i] = {kDeviceRegions[i].base, kDeviceRegions[i].bytes};
   core::BootConfig config{};
+  config.root_abi_version = s.root_abi_version;
   config.regions = &region;
   config.region_count = 1;
   config.device_regions = devices;
@@ -96,6 +98,9 @@ RunResult Simulation::run(Entry root, std::uint64_t limit_ns) {
                 .mmio64_size = 0,
                 .firmware_assigned = 0};
   if (!core::boot(config)) {
+    // A root task of another ABI is the caller's to report (console() holds the kernel's
+    // reason); any other boot failure is a broken configuration of this back-end.
+    if (s.root_abi_version != kAbiVersion) return RunResult::kBootRefused;
     std::fprintf(stderr, "hosted: boot failed:\n%s", s.console.c_str());
     std::abort();
   }
@@ -142,20 +147,20 @@ std::size_t Simulation::trace_events() const {
   return core::kernel().trace.recorded();
 }
 
-std::string Simulation::trace_text() const {
+std::vector<TraceRecord> Simulation::trace_records() const {
   const core::Trace& trace = core::kernel().trace;
-  std::string out;
   std::size_t count = trace.recorded() < trace.capacity() ? trace.recorded() : trace.capacity();
-  std::size_t first = trace.recorded() - count;
-  char line[128];
-  for (std::size_t i = first; i < trace.recorded(); ++i) {
+  std::vector<TraceRecord> out;
+  out.reserve(count);
+  for (std::size_t i = trace.recorded() - count; i < trace.recorded(); ++i) {
     const core::TraceEvent& e = trace.buffer()[i % trace.capacity()];
-    std::snprintf(line, sizeof line, "%llu %u %u %llu %llu\n",
-                  static_cast<unsigned long long>(e.time_ns), unsigned(e.kind), e.thread,
-                  static_cast<unsigned long long>(e.a), static_cast<unsigned long long>(e.b));
-    out += line;
+    out.push_back({e.time_ns, std::uint32_t(e.kind), e.thread, e.a, e.b, e.c, e.d});
   }
   return out;
+}
+
+std::string Simulation::trace_text() const {
+  return hosted::trace_text(trace_records());
 }
 
 }  // namespace ukernel::hosted

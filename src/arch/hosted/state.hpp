@@ -58,6 +58,7 @@ struct HostedState {
   std::uint64_t limit_ns = 0;
   std::uint64_t stop_ns = ~std::uint64_t{0};  // limit_ns, or never
   std::uint64_t syscall_cost_ns = 100;
+  word root_abi_version = kAbiVersion;  // SimulationConfig::root_abi_version
   bool irq_masked[Machine::kIrqLines] = {};
   bool irq_pending[Machine::kIrqLines] = {};
   unsigned irq_pending_count = 0;  // lines with irq_pending set: most kernel exits scan none
@@ -85,6 +86,9 @@ struct HostedState {
   // Fault injection (faults.cpp): nullptr unless a schedule is armed, so that a kernel entry
   // and an interrupt pay one predictable branch for it.
   FaultState* faults = nullptr;
+  // The images the trace has named, in the order it first named them: a host address inside
+  // one is recorded as its number and offset (Machine::trace_word, ukernel/hosted/trace.hpp).
+  std::vector<std::string> trace_images;
 };
 
 HostedState& hosted();

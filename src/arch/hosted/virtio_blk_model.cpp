@@ -23,45 +23,6 @@ constexpr std::uint8_t kStatusIoError = 1;
 constexpr std::uint8_t kStatusUnsupported = 2;
 constexpr word kSectorBytes = 512;
 
-// Copies between the chain's segments of one direction and a flat buffer: the bytes the
-// driver wrote (device-readable) or the bytes the device writes (device-writable), from
-// `skip` bytes in. False if a segment is not RAM.
-bool gather(Bus& bus, const VirtioChain& chain, word skip, std::byte* out, word bytes) {
-  for (const VirtioSegment& segment : chain.segments) {
-    if (segment.device_writes || bytes == 0) continue;
-    if (skip >= segment.length) {
-      skip -= segment.length;
-      continue;
-    }
-    const word take = std::min<word>(segment.length - skip, bytes);
-    const std::byte* from = bus.dma(segment.address + skip, take);
-    if (from == nullptr) return false;
-    std::memcpy(out, from, take);
-    out += take;
-    bytes -= take;
-    skip = 0;
-  }
-  return bytes == 0;
-}
-
-bool scatter(Bus& bus, const VirtioChain& chain, word skip, const std::byte* in, word bytes) {
-  for (const VirtioSegment& segment : chain.segments) {
-    if (!segment.device_writes || bytes == 0) continue;
-    if (skip >= segment.length) {
-      skip -= segment.length;
-      continue;
-    }
-    const word put = std::min<word>(segment.length - skip, bytes);
-    std::byte* to = bus.dma(segment.address + skip, put);
-    if (to == nullptr) return false;
-    std::memcpy(to, in, put);
-    in += put;
-    bytes -= put;
-    skip = 0;
-  }
-  return bytes == 0;
-}
-
 // Every segment of one direction inside RAM?
 bool all_in_ram(Bus& bus, const VirtioChain& chain, bool device_writes) {
   for (const VirtioSegment& segment : chain.segments) {
@@ -139,7 +100,7 @@ std::uint8_t VirtioBlkModel::serve(VirtioPciFunction& function, const VirtioChai
   const word status_at = writable - 1;
   const auto finish = [&](std::uint8_t status, word data_written) {
     const std::byte byte{status};
-    if (!scatter(bus, chain, status_at, &byte, 1)) {
+    if (!write_chain(bus, chain, status_at, &byte, 1)) {
       written = 0;  // the status byte is not RAM: complete with nothing written
       return status;
     }
@@ -148,7 +109,7 @@ std::uint8_t VirtioBlkModel::serve(VirtioPciFunction& function, const VirtioChai
   };
 
   std::byte header[16];
-  if (readable < 16 || !gather(bus, chain, 0, header, 16)) return finish(kStatusIoError, 0);
+  if (readable < 16 || !read_chain(bus, chain, 0, header, 16)) return finish(kStatusIoError, 0);
   std::uint32_t type = 0;
   word sector = 0;
   std::memcpy(&type, header, 4);
@@ -181,11 +142,11 @@ std::uint8_t VirtioBlkModel::serve(VirtioPciFunction& function, const VirtioChai
     ++stats_.reads;
     if (::pread(fd_, data.data(), bytes, offset) != static_cast<ssize_t>(bytes))
       return finish(kStatusIoError, 0);
-    if (!scatter(bus, chain, 0, data.data(), bytes)) return finish(kStatusIoError, 0);
+    if (!write_chain(bus, chain, 0, data.data(), bytes)) return finish(kStatusIoError, 0);
     return finish(kStatusOk, bytes);
   }
   ++stats_.writes;
-  if (!gather(bus, chain, 16, data.data(), bytes)) return finish(kStatusIoError, 0);
+  if (!read_chain(bus, chain, 16, data.data(), bytes)) return finish(kStatusIoError, 0);
   if (::pwrite(fd_, data.data(), bytes, offset) != static_cast<ssize_t>(bytes))
     return finish(kStatusIoError, 0);
   return finish(kStatusOk, 0);

@@ -1,6 +1,7 @@
 // The modern virtio PCI function model (see include/ukernel/hosted/virtio_pci.hpp).
 #include "ukernel/hosted/virtio_pci.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace ukernel::hosted {
@@ -59,6 +60,42 @@ std::vector<std::uint8_t> virtio_capability(std::uint8_t type, word offset, word
 }
 
 }  // namespace
+
+bool read_chain(Bus& bus, const VirtioChain& chain, word skip, std::byte* out, word bytes) {
+  for (const VirtioSegment& segment : chain.segments) {
+    if (segment.device_writes || bytes == 0) continue;
+    if (skip >= segment.length) {
+      skip -= segment.length;
+      continue;
+    }
+    const word take = std::min<word>(segment.length - skip, bytes);
+    const std::byte* from = bus.dma(segment.address + skip, take);
+    if (from == nullptr) return false;
+    std::memcpy(out, from, take);
+    out += take;
+    bytes -= take;
+    skip = 0;
+  }
+  return bytes == 0;
+}
+
+bool write_chain(Bus& bus, const VirtioChain& chain, word skip, const std::byte* in, word bytes) {
+  for (const VirtioSegment& segment : chain.segments) {
+    if (!segment.device_writes || bytes == 0) continue;
+    if (skip >= segment.length) {
+      skip -= segment.length;
+      continue;
+    }
+    const word put = std::min<word>(segment.length - skip, bytes);
+    std::byte* to = bus.dma(segment.address + skip, put);
+    if (to == nullptr) return false;
+    std::memcpy(to, in, put);
+    in += put;
+    bytes -= put;
+    skip = 0;
+  }
+  return bytes == 0;
+}
 
 VirtioPciFunction::VirtioPciFunction(Bus& bus, VirtioBackend& backend, const Options& options)
     : bus_(bus),

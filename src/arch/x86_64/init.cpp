@@ -3,6 +3,7 @@
 
 #include "arch/boot.hpp"
 #include "arch/console.hpp"
+#include "arch/fpu.hpp"
 #include "arch/interrupts.hpp"
 #include "arch/page_table.hpp"
 #include "cpu.hpp"
@@ -15,17 +16,14 @@ namespace {
 
 CpuFeatures features;
 
-constexpr std::uint64_t kCr0MonitorCoprocessor = 1u << 1;
-constexpr std::uint64_t kCr0Emulation = 1u << 2;
-constexpr std::uint64_t kCr4Osfxsr = 1u << 9;
 constexpr std::uint64_t kCr4Smep = 1u << 20;
 constexpr std::uint64_t kCr4Smap = 1u << 21;
 
 void protection_init() {
-  // No FPU/SSE state is saved per thread yet, so user code may not use either: x87 raises #NM
-  // (CR0.EM) and SSE #UD (CR4.OSFXSR clear). The kernel itself is built -mgeneral-regs-only.
-  write_cr0(read_cr0() | kCr0Emulation | kCr0MonitorCoprocessor);
-  std::uint64_t cr4 = read_cr4() & ~kCr4Osfxsr;
+  // User threads may use x87/SSE/AVX, switched lazily (arch/fpu.hpp); the kernel itself is
+  // built -mgeneral-regs-only.
+  fpu_init();
+  std::uint64_t cr4 = read_cr4();
   CpuidResult leaf7 = cpuid(0).eax >= 7 ? cpuid(7) : CpuidResult{};
   features.smep = (leaf7.ebx & (1u << 7)) != 0;
   features.smap = (leaf7.ebx & (1u << 20)) != 0;

@@ -10,11 +10,10 @@
 
 #include "arch/console.hpp"
 #include "arch/entry.hpp"
+#include "arch/fpu.hpp"
 #include "arch/interrupts.hpp"
 #include "cpu.hpp"
 #include "cpu_local.hpp"
-
-extern "C" [[noreturn]] void x86_exit_to_user(ukernel::x86::Context* context);
 
 namespace ukernel::x86 {
 namespace {
@@ -54,6 +53,7 @@ constexpr std::array<std::string_view, 32> kExceptionNames = {
     "reserved",
 };
 
+constexpr word kVectorDeviceNotAvailable = 7;
 constexpr word kVectorPageFault = 14;
 
 void print_register(std::string_view name, word value) {
@@ -119,8 +119,7 @@ UserFault classify(const Context& frame) {
       kind = FaultKind::kBreakpoint;
       break;
     case 5:  // #BR (never in 64-bit code)
-    case 6:  // #UD
-    case 7:  // #NM: no FPU/SSE state is kept for user threads yet (docs/x86_64.md)
+    case 6:  // #UD (#NM never gets here: x86_user_trap hands the thread the FPU)
       kind = FaultKind::kIllegalInstruction;
       break;
     case 12:  // #SS: stack outside the canonical range
@@ -172,8 +171,8 @@ Context* interrupt(Context* current, word vector) {
     context.ss = UK_SEL_USER_DATA;
     context.rflags = (context.rflags & kUserFlagsMask) | kFlagsInterrupt | kFlagsReserved1;
   }
-  set_user_context(&context);
-  x86_exit_to_user(&context);
+  cpu_local().leave(&context);  // leave_to_user, or fpu_leave_to_user while CR0.TS is clear
+  __builtin_unreachable();
 }
 
 [[noreturn]] void run(Context* next) {
@@ -214,6 +213,10 @@ extern "C" [[noreturn]] void x86_user_trap(Context* frame) {
   // them is the user's doing.
   if (frame->vector == 2 || frame->vector == 8 || frame->vector == 18) {
     kernel_exception(*frame, "hardware (in user mode)");
+  }
+  if (frame->vector == kVectorDeviceNotAvailable) {
+    fpu_claim(*frame);  // the thread's first FPU instruction since it last lost the FPU
+    exit_to_user(*frame);
   }
   if (frame->vector < 32) run(on_user_fault(*frame, classify(*frame)));
   run(interrupt(frame, frame->vector));

@@ -38,4 +38,26 @@ inline void spin_hint() {
   asm volatile("yield");
 }
 
+// FP/SIMD probes for the FPU test (targets/common/user/fpu_root.cpp): FPCR and one vector
+// register (d15, the low half of v15) read and written directly, so that the test sees what the
+// kernel loaded, not what compiled code left.
+inline constexpr word kFpControlInitial = 0;
+inline constexpr word kFpControlDirty = word{3} << 22;  // FPCR.RMode: round toward zero
+inline word fp_control() {
+  word value;
+  asm volatile("mrs %0, fpcr" : "=r"(value));
+  return value;
+}
+inline void set_fp_control(word value) {
+  asm volatile("msr fpcr, %0" ::"r"(value));
+}
+inline word fp_register15() {
+  word value;
+  asm volatile("fmov %0, d15" : "=r"(value));
+  return value;
+}
+inline void set_fp_register15(word value) {
+  asm volatile("fmov d15, %0" ::"r"(value) : "v15");
+}
+
 }  // namespace ukernel::user

@@ -464,8 +464,6 @@ void echo_main(word endpoint) {
 // --- the root task ----------------------------------------------------------------------------
 
 struct Root : user::RootKit {
-  unsigned checks;
-  unsigned failures;
   word pool;  // the fuzz untyped block's parent (revoked by each refill)
   word fuzz_space;
   word fuzz_cnode;
@@ -488,13 +486,10 @@ struct Root : user::RootKit {
   word stalls;
 };
 Root root;
+user::Checks checks;
 
 void report(bool ok, std::string_view what) {
-  ++root.checks;
-  if (!ok) ++root.failures;
-  Line line;
-  line << (ok ? "ok: hostile: " : "FAIL: hostile: ") << what;
-  line.end();
+  checks.report("hostile", ok, what);
 }
 
 word total_calls() {
@@ -743,8 +738,5 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
   report(built, "the fuzz threads, their CSpace and the supervisor are set up");
   if (built) supervise();
   scenario_after();
-  Line line;
-  line << "hostile: " << (root.checks - root.failures) << " of " << root.checks << " checks passed";
-  line.end();
-  return root.failures;
+  return checks.summarise("hostile");
 }

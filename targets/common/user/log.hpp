@@ -60,4 +60,27 @@ inline Line::Hex hex(word value) {
   return Line::Hex{value};
 }
 
+// The bare-metal test images' checks (scenario, fpu, msix, grants, hostile): one line per check,
+// "ok: GROUP: what" or "FAIL: GROUP: what", and a closing "GROUP: N of M checks passed", which the
+// QEMU tests match. Zero-initialised, so that it can be a global without a constructor.
+struct Checks {
+  unsigned count;
+  unsigned failures;
+
+  void report(std::string_view group, bool ok, std::string_view what) {
+    ++count;
+    if (!ok) ++failures;
+    Line line;
+    line << (ok ? "ok: " : "FAIL: ") << group << ": " << what;
+    line.end();
+  }
+  // Prints the summary line; returns the number of failed checks.
+  unsigned summarise(std::string_view group) {
+    Line line;
+    line << group << ": " << word(count - failures) << " of " << word(count) << " checks passed";
+    line.end();
+    return failures;
+  }
+};
+
 }  // namespace ukernel::user

@@ -19,6 +19,7 @@
 
 #include "blk/virtio_blk.hpp"
 #include "log.hpp"
+#include "pci_kit.hpp"
 #include "root_kit.hpp"
 #include "ukernel/caps.hpp"
 #include "ukernel/mmio.hpp"
@@ -39,119 +40,23 @@ constexpr word kVirtioVendor = 0x1af4;
 constexpr word kVirtioBlkModern = 0x1042, kVirtioBlkTransitional = 0x1001;
 constexpr word kIrqBadge = 0x1;
 
-struct Root : user::RootKit {
-  unsigned checks;
-  unsigned failures;
-};
-Root root;
+user::RootKit root;
+user::Checks checks;
 
 void report(bool ok, std::string_view what) {
-  ++root.checks;
-  if (!ok) ++root.failures;
-  Line line;
-  line << (ok ? "ok: msix: " : "FAIL: msix: ") << what;
-  line.end();
+  checks.report("msix", ok, what);
 }
 
-// --- device untyped, split down to the block that holds a physical address -----------------
-
-struct Piece {
-  word slot = 0, base = 0;
-  unsigned bits = 0;
-  bool used = false;
-};
-Piece pieces[256];
-std::size_t piece_count = 0;
-
-void add_piece(word slot, word base, unsigned bits) {
-  if (piece_count < std::size(pieces)) pieces[piece_count++] = {slot, base, bits, false};
-}
-
-// The slot of a device untyped of exactly 2^bits bytes at `base` (aligned), split from the
-// boot's device untyped; 0 if none covers it.
-word device_block(word base, unsigned bits) {
-  for (std::size_t i = 0; i < piece_count; ++i) {
-    Piece p = pieces[i];
-    if (p.used || p.bits < bits || base < p.base || base - p.base >= word{1} << p.bits) continue;
-    pieces[i].used = true;
-    while (p.bits > bits) {
-      word low = root.slot();
-      root.slot();
-      if (retype(p.slot, ObjectType::kUntyped, p.bits - 1, kRootCNodeSlot, low, 2) != Error::kOk)
-        return 0;
-      word half = word{1} << (p.bits - 1);
-      bool upper = base >= p.base + half;
-      add_piece(upper ? low : low + 1, upper ? p.base : p.base + half, p.bits - 1);
-      p = {upper ? low + 1 : low, upper ? p.base + half : p.base, p.bits - 1, true};
-    }
-    return p.slot;
-  }
-  return 0;
-}
-
-// Maps the device memory [base, base + 2^bits) at `vaddr` as one frame (an address space holds
-// a limited number of mappings, not pages); false on failure.
-bool map_device(word base, unsigned bits, word vaddr) {
-  word block = device_block(base, bits);
-  word frame = root.slot();
-  return block != 0 &&
-         retype(block, ObjectType::kFrame, bits, kRootCNodeSlot, frame) == Error::kOk &&
-         map_frame(kRootAddressSpaceSlot, frame, vaddr, Rights::kRead | Rights::kWrite) ==
-             Error::kOk;
-}
-
-// --- configuration space through the ECAM mapping of one bus ---------------------------------
-
-struct EcamBus {
-  Mmio window;
-  std::uint8_t bus;
-  std::uint32_t read32(pci::Address a, std::uint16_t offset) const {
-    if (a.bus != bus) return 0xffffffff;  // not mapped: reads as no device
-    return static_cast<std::uint32_t>(window.read(a.ecam_offset(bus) + offset, 4));
-  }
-  void write32(pci::Address a, std::uint16_t offset, std::uint32_t value) const {
-    if (a.bus == bus) window.write(a.ecam_offset(bus) + offset, 4, value);
-  }
-};
+user::DeviceBlocks devices;
 
 pci::Functions functions;
 std::uint8_t config_copy[4096];
 Mmio bar_windows[pci::kBars];
 virtio_blk::VirtioBlk<Mmio> driver;
 
-unsigned log2_at_least_page(word size) {
-  unsigned bits = 12;
-  while ((word{1} << bits) < size)
-    ++bits;
-  return bits;
-}
-
-// The first line whose handler answers IrqHandlerMsiMessage; the handler's slot (0: none).
-// Every line before it must refuse with kIllegalOperation (wired lines).
-word claim_msi_line(word& line, word& address, word& data, bool& wired_refused) {
-  wired_refused = true;
-  for (line = 0; line < root.info->irq_lines; ++line) {
-    word handler = root.slot();
-    if (irq_control_get(kIrqControlSlot, line, kRootCNodeSlot, handler) != Error::kOk) continue;
-    Message m = IrqHandler(handler).msi_message();
-    if (m.ok()) {
-      address = message_word(m, 0);
-      data = message_word(m, 1);
-      return handler;
-    }
-    wired_refused = wired_refused && m.status == Error::kIllegalOperation;
-    (void)cnode_delete(kRootCNodeSlot, handler);
-  }
-  return 0;
-}
-
 word run() {
   const BootInfo& info = *root.info;
-  for (word i = 0; i < info.untyped_count; ++i) {
-    if (info.untyped[i].is_device != 0)
-      add_piece(kFirstUntypedSlot + i, info.untyped[i].paddr,
-                static_cast<unsigned>(info.untyped[i].size_bits));
-  }
+  devices.add_boot(root);
   const BootInfo::PciHost& host = info.pci;
   {
     Line line;
@@ -161,11 +66,11 @@ word run() {
     line.end();
   }
   report(host.ecam_size != 0 && host.mmio_size != 0, "BootInfo::pci names the ECAM and a window");
-  bool ecam_mapped = host.ecam_size != 0 && map_device(host.ecam_paddr, 20, kEcamMapping);
+  bool ecam_mapped = host.ecam_size != 0 && devices.map(host.ecam_paddr, 20, kEcamMapping);
   report(ecam_mapped, "bus 0 of the ECAM window mapped from its device untyped");
   if (!ecam_mapped) return 1;
   auto bus = static_cast<std::uint8_t>(host.bus_first);
-  EcamBus config{Mmio(kEcamMapping, word{1} << 20), bus};
+  user::EcamBus config{Mmio(kEcamMapping, word{1} << 20), bus};
   bool enumerated = pci::enumerate(config, bus, bus, functions) == pci::Error::kOk;
   pci::Function* blk = nullptr;
   for (std::size_t i = 0; enumerated && i < functions.count; ++i) {
@@ -198,9 +103,9 @@ word run() {
   for (unsigned i = 0; i < pci::kBars; ++i) {
     const pci::Bar& bar = blk->bars[i];
     if (bar.kind != pci::Bar::Kind::kMemory32 && bar.kind != pci::Bar::Kind::kMemory64) continue;
-    unsigned bits = log2_at_least_page(bar.size);
+    unsigned bits = user::log2_at_least_page(bar.size);
     word block = bar.address & ~((word{1} << bits) - 1);
-    bars_mapped = bars_mapped && map_device(block, bits, vaddr);
+    bars_mapped = bars_mapped && devices.map(block, bits, vaddr);
     bar_windows[i] = Mmio(vaddr + (bar.address - block), bar.size);
     windows.bar[i] = &bar_windows[i];
     sizes.size[i] = bar.size;
@@ -219,7 +124,7 @@ word run() {
 
   word line = 0, address = 0, data = 0;
   bool wired_refused = false;
-  word handler = claim_msi_line(line, address, data, wired_refused);
+  word handler = user::claim_msi_line(root, 0, line, address, data, wired_refused);
   {
     Line text;
     text << "msix: line " << line << " answers MSI message " << hex(address) << " data "
@@ -304,8 +209,5 @@ word run() {
 extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
   root.init(boot_info_address);
   (void)run();
-  Line line;
-  line << "msix: " << (root.checks - root.failures) << " of " << root.checks << " checks passed";
-  line.end();
-  return root.failures == 0 ? 0 : 1;
+  return checks.summarise("msix") == 0 ? 0 : 1;
 }

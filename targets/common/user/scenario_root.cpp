@@ -78,18 +78,11 @@ void spinner_main(word) {
 
 // --- the root task ---------------------------------------------------------------------------
 
-struct Root : user::RootKit {
-  unsigned checks;
-  unsigned failures;
-};
+using Root = user::RootKit;
+user::Checks checks;
 
-// One line per check: "ok: group: what" or "FAIL: group: what".
-void report(Root& root, bool ok, std::string_view group, std::string_view what) {
-  ++root.checks;
-  if (!ok) ++root.failures;
-  Line line;
-  line << (ok ? "ok: " : "FAIL: ") << group << ": " << what;
-  line.end();
+void report(bool ok, std::string_view group, std::string_view what) {
+  checks.report(group, ok, what);
 }
 
 Root root;
@@ -139,22 +132,21 @@ bool echo_ok(word endpoint, std::size_t length, word expected_badge, word label 
 }
 
 void ipc_tests(word endpoint, word server_space_ok) {
-  report(root, server_space_ok != 0, "ipc", "second address space with an echo server");
-  report(root, echo_ok(endpoint, 0, 0), "ipc", "call/reply_recv, 0 words");
-  report(root, echo_ok(endpoint, 6, 0), "ipc", "call/reply_recv, 6 words (registers)");
-  report(root, echo_ok(endpoint, 7, 0), "ipc", "call/reply_recv, 7 words (IPC buffer)");
-  report(root, echo_ok(endpoint, 64, 0), "ipc", "call/reply_recv, 64 words");
+  report(server_space_ok != 0, "ipc", "second address space with an echo server");
+  report(echo_ok(endpoint, 0, 0), "ipc", "call/reply_recv, 0 words");
+  report(echo_ok(endpoint, 6, 0), "ipc", "call/reply_recv, 6 words (registers)");
+  report(echo_ok(endpoint, 7, 0), "ipc", "call/reply_recv, 7 words (IPC buffer)");
+  report(echo_ok(endpoint, 64, 0), "ipc", "call/reply_recv, 64 words");
   word a = root.mint(endpoint, Rights::kWrite, 0x11);
   word b = root.mint(endpoint, Rights::kWrite, 0x22);
-  report(root,
-         a != 0 && b != 0 && echo_ok(a, 2, 0x11) && echo_ok(b, 2, 0x22) && echo_ok(a, 9, 0x11),
+  report(a != 0 && b != 0 && echo_ok(a, 2, 0x11) && echo_ok(b, 2, 0x22) && echo_ok(a, 9, 0x11),
          "ipc", "badges identify the caller");
   bool many = true;
   for (word i = 0; i < 100 && many; ++i)
     many = echo_ok(a, i % 8, 0x11);
-  report(root, many, "ipc", "100 calls in a row");
+  report(many, "ipc", "100 calls in a row");
   Message too_long(MessageInfo(kEchoLabel, kMaxMessageWords + 1));
-  report(root, call(endpoint, too_long).status == Error::kInvalidArgument, "ipc",
+  report(call(endpoint, too_long).status == Error::kInvalidArgument, "ipc",
          "65 words: kInvalidArgument");
 }
 
@@ -162,66 +154,59 @@ void notification_tests(word notification, word endpoint) {
   word one = root.mint(notification, Rights::kWrite, 0x1);
   word four = root.mint(notification, Rights::kWrite, 0x4);
   word reader = root.copy(notification, Rights::kRead);
-  report(root, signal(one) == Error::kOk && signal(four) == Error::kOk && signal(one) == Error::kOk,
+  report(signal(one) == Error::kOk && signal(four) == Error::kOk && signal(one) == Error::kOk,
          "notify", "signal");
   Message w = wait(reader);
-  report(root, w.ok() && w.badge == 0x5, "notify", "wait returns the accumulated bits 0x5");
+  report(w.ok() && w.badge == 0x5, "notify", "wait returns the accumulated bits 0x5");
   Message p = poll(reader);
-  report(root, p.ok() && p.badge == 0, "notify", "poll after wait: no bits");
+  report(p.ok() && p.badge == 0, "notify", "poll after wait: no bits");
   (void)signal(four);
   p = poll(reader);
-  report(root, p.ok() && p.badge == 0x4, "notify", "poll returns 0x4");
-  report(root, echo_ok(endpoint, 1, 0, kSignalLabel), "notify", "the server signals");
+  report(p.ok() && p.badge == 0x4, "notify", "poll returns 0x4");
+  report(echo_ok(endpoint, 1, 0, kSignalLabel), "notify", "the server signals");
   w = wait(reader);
-  report(root, w.ok() && w.badge == kServerNotificationBadge, "notify",
+  report(w.ok() && w.badge == kServerNotificationBadge, "notify",
          "wait returns the server's badge 0x8");
-  report(root, signal(reader) == Error::kInsufficientRights, "notify",
+  report(signal(reader) == Error::kInsufficientRights, "notify",
          "signal without write: kInsufficientRights");
-  report(root, wait(one).status == Error::kInsufficientRights, "notify",
+  report(wait(one).status == Error::kInsufficientRights, "notify",
          "wait without read: kInsufficientRights");
-  report(root, signal(notification) == Error::kInvalidArgument, "notify",
+  report(signal(notification) == Error::kInvalidArgument, "notify",
          "signal with badge 0: kInvalidArgument");
-  report(root, signal(endpoint) == Error::kWrongType, "notify",
-         "signal on an endpoint: kWrongType");
+  report(signal(endpoint) == Error::kWrongType, "notify", "signal on an endpoint: kWrongType");
 }
 
 void capability_tests(word endpoint) {
   word copy = root.copy(endpoint, Rights::kWrite);
-  report(root, copy != 0 && echo_ok(copy, 3, 0), "caps", "copy, then call through the copy");
+  report(copy != 0 && echo_ok(copy, 3, 0), "caps", "copy, then call through the copy");
   word badged = root.mint(endpoint, Rights::kWrite, 0x33);
-  report(root, badged != 0 && echo_ok(badged, 3, 0x33), "caps", "mint with badge 0x33");
+  report(badged != 0 && echo_ok(badged, 3, 0x33), "caps", "mint with badge 0x33");
   word again = root.slot();
-  report(root,
-         cnode_mint(kRootCNodeSlot, again, kRootCNodeSlot, badged, Rights::kWrite, 0x44) ==
+  report(cnode_mint(kRootCNodeSlot, again, kRootCNodeSlot, badged, Rights::kWrite, 0x44) ==
              Error::kIllegalOperation,
          "caps", "re-mint a badged capability: kIllegalOperation");
-  report(root,
-         cnode_copy(kRootCNodeSlot, copy, kRootCNodeSlot, endpoint, Rights::kAll) ==
+  report(cnode_copy(kRootCNodeSlot, copy, kRootCNodeSlot, endpoint, Rights::kAll) ==
              Error::kSlotOccupied,
          "caps", "copy into an occupied slot: kSlotOccupied");
   word read_only = root.copy(endpoint, Rights::kRead);
-  report(root,
-         call(read_only, Message(MessageInfo(kEchoLabel, 0))).status == Error::kInsufficientRights,
+  report(call(read_only, Message(MessageInfo(kEchoLabel, 0))).status == Error::kInsufficientRights,
          "caps", "call without write: kInsufficientRights");
   word empty = root.slot();
-  report(root, call(empty, Message(MessageInfo(kEchoLabel, 0))).status == Error::kInvalidCapability,
+  report(call(empty, Message(MessageInfo(kEchoLabel, 0))).status == Error::kInvalidCapability,
          "caps", "call on an empty slot: kInvalidCapability");
-  report(root,
-         cnode_delete(kRootCNodeSlot, copy) == Error::kOk &&
+  report(cnode_delete(kRootCNodeSlot, copy) == Error::kOk &&
              call(copy, Message()).status == Error::kInvalidCapability,
          "caps", "deleted capability: kInvalidCapability");
   // Revoke: the copies of a second endpoint go, the original stays.
   word other = root.make(ObjectType::kEndpoint);
   word c1 = root.copy(other, Rights::kAll);
   word c2 = root.mint(other, Rights::kWrite, 0x55);
-  report(root,
-         other != 0 && c1 != 0 && c2 != 0 && cnode_revoke(kRootCNodeSlot, other) == Error::kOk,
+  report(other != 0 && c1 != 0 && c2 != 0 && cnode_revoke(kRootCNodeSlot, other) == Error::kOk,
          "caps", "revoke");
-  report(root,
-         try_send(c1, Message()) == Error::kInvalidCapability &&
+  report(try_send(c1, Message()) == Error::kInvalidCapability &&
              try_send(c2, Message()) == Error::kInvalidCapability,
          "caps", "revoked copies: kInvalidCapability");
-  report(root, try_send(other, Message()) == Error::kWouldBlock, "caps",
+  report(try_send(other, Message()) == Error::kWouldBlock, "caps",
          "the original survives revoke (try_send: kWouldBlock)");
 }
 
@@ -239,9 +224,8 @@ void timer_tests(const SecondSpace& s) {
     preempted = now - last > gap_ticks;
     last = now;
   }
-  report(root, preempted, "timer", "the timer preempts the root task for a peer thread");
-  report(root, spinner != 0 && thread_suspend(spinner) == Error::kOk, "timer",
-         "suspend the peer thread");
+  report(preempted, "timer", "the timer preempts the root task for a peer thread");
+  report(spinner != 0 && thread_suspend(spinner) == Error::kOk, "timer", "suspend the peer thread");
 }
 
 // Restarts the fault-test thread at `c.entry`, receives its fault message on the fault
@@ -269,14 +253,14 @@ void fault_tests(const SecondSpace& s, word fault_endpoint, word endpoint) {
   unsigned reported = 0;
   for (const user::FaultCase& c : user::kAcceptanceFaults) {
     bool ok = fault_ok(s.fault_thread, fault_endpoint, c);
-    report(root, ok, "acceptance", c.name);
+    report(ok, "acceptance", c.name);
     if (ok) ++reported;
   }
-  report(root, reported == 4, "acceptance", "4 faults reported to the supervisor");
-  report(root, echo_ok(endpoint, 6, 0) && echo_ok(endpoint, 7, 0), "acceptance",
+  report(reported == 4, "acceptance", "4 faults reported to the supervisor");
+  report(echo_ok(endpoint, 6, 0) && echo_ok(endpoint, 7, 0), "acceptance",
          "the system keeps running (IPC after the faults)");
   for (const user::FaultCase& c : user::kMoreFaults)
-    report(root, fault_ok(s.fault_thread, fault_endpoint, c), "faults", c.name);
+    report(fault_ok(s.fault_thread, fault_endpoint, c), "faults", c.name);
 }
 
 // Checks this architecture cannot make, each with the reason (not counted as checks).
@@ -294,7 +278,7 @@ void architecture_checks() {
   user::Scenario scenario{};
   scenario.root = &root;
   scenario.report = [](bool ok, std::string_view group, std::string_view what) {
-    report(root, ok, group, what);
+    report(ok, group, what);
   };
   scenario.fault = [](const user::FaultCase& c) {
     return fault_ok(second.fault_thread, fault_endpoint_slot, c);
@@ -330,9 +314,5 @@ extern "C" ukernel::word user_main(ukernel::word boot_info_address) {
     architecture_checks();
   }
   report_skipped();
-  Line line;
-  line << "scenario: " << (root.checks - root.failures) << " of " << root.checks
-       << " checks passed";
-  line.end();
-  return root.failures;
+  return checks.summarise("scenario");
 }

@@ -36,4 +36,27 @@ inline void spin_hint() {
   asm volatile("pause");
 }
 
+// FP/SIMD probes for the FPU test (targets/common/user/fpu_root.cpp): the SIMD control register
+// (MXCSR) and one vector register (the low half of xmm15) read and written directly, so that the
+// test sees what the kernel loaded, not what compiled code left.
+inline constexpr word kFpControlInitial = 0x1f80;  // all exceptions masked, round to nearest
+inline constexpr word kFpControlDirty = 0x7f80;    // round toward zero
+inline word fp_control() {
+  std::uint32_t value;
+  asm volatile("stmxcsr %0" : "=m"(value));
+  return value;
+}
+inline void set_fp_control(word value) {
+  auto v = static_cast<std::uint32_t>(value);
+  asm volatile("ldmxcsr %0" ::"m"(v));
+}
+inline word fp_register15() {
+  word value;
+  asm volatile("movq %%xmm15, %0" : "=r"(value));
+  return value;
+}
+inline void set_fp_register15(word value) {
+  asm volatile("movq %0, %%xmm15" ::"r"(value) : "xmm15");
+}
+
 }  // namespace ukernel::user

@@ -31,6 +31,11 @@ void console_put_char(char c);
 // QEMU's exit status, through semihosting SYS_EXIT (QEMU runs with -semihosting). The numbers
 // are the x86-64 back-end's, so that one runner judges both. 0 never means success: PSCI
 // SYSTEM_OFF and a reset under -no-reboot also exit QEMU with status 0.
+// Writes `text` to the semihosting console (SYS_WRITE0; QEMU sends it where
+// -semihosting-config chardev=... says): AArch64 QEMU virt has no second UART and no debug
+// console, so a trace build dumps its kernel trace this way (trace_ring.cpp).
+void trace_port_write(std::string_view text);
+
 enum class ExitCode : std::uint32_t {
   kSuccess = 33,
   kFailure = 35,  // a test scenario found a wrong result

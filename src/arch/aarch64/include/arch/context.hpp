@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "arch/aarch64_layout.h"
+#include "arch/fpu.hpp"
 #include "ukernel/abi.hpp"
 
 namespace ukernel::aarch64 {
@@ -38,6 +39,12 @@ struct alignas(16) Context {
   // Past the trap frame: exceptions never write it. The address of the thread's IPC buffer
   // (0: none), which the exit to EL0 loads into TPIDRRO_EL0 for user_ipc_buffer().
   word ipc_buffer = 0;
+  // CPACR_EL1 while the thread runs, loaded with ipc_buffer on every exit: whether its FP/SIMD
+  // instructions trap (arch/fpu.hpp).
+  word cpacr = kCpacrFpTrapped;
+  // The thread's FP/SIMD registers while another thread owns the unit; a new or restarted
+  // thread starts with the initial state.
+  FpuArea fpu;
 
   word get(SysReg r) const { return x[index(r)]; }
   void set(SysReg r, word value) { x[index(r)] = value; }
@@ -46,6 +53,7 @@ struct alignas(16) Context {
 
   // A fresh register file: all zero, starting at ip with stack sp and arg in x0.
   void start(word ip, word stack, word arg) {
+    fpu_forget(*this);         // the unit may still hold the old registers: not the new run's
     word buffer = ipc_buffer;  // configuration, not a register: it survives a restart
     *this = Context{};
     ipc_buffer = buffer;
@@ -57,8 +65,8 @@ struct alignas(16) Context {
   // Where kThreadConfigure mapped the thread's IPC buffer (0: none).
   void set_ipc_buffer_address(word vaddr) { ipc_buffer = vaddr; }
 
-  // Nothing outside the struct belongs to a thread yet (no FP/SIMD state).
-  void release() {}
+  // The FP/SIMD unit must not keep an owner pointer to a thread that is gone.
+  void release() { fpu_forget(*this); }
 
   word reg(std::size_t i) const {
     if (i < 31) return x[i];
@@ -84,6 +92,7 @@ static_assert(offsetof(Context, sp) == UK_CTX_SP);
 static_assert(offsetof(Context, pc) == UK_CTX_PC);
 static_assert(offsetof(Context, pstate) == UK_CTX_PSTATE);
 static_assert(offsetof(Context, ipc_buffer) == UK_CTX_IPC_BUFFER);
+static_assert(offsetof(Context, cpacr) == UK_CTX_IPC_BUFFER + 8, "loaded by one ldp in entry.S");
 static_assert(UK_CTX_SIZE % 16 == 0,
               "SP_EL1 points past the Context and must stay 16-byte aligned");
 

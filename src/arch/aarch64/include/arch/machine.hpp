@@ -11,6 +11,7 @@
 #include "arch/context.hpp"
 #include "arch/memory.hpp"
 #include "arch/page_table.hpp"
+#include "arch/trace_build.hpp"
 #include "ukernel/arch/machine.hpp"
 
 namespace ukernel::aarch64 {
@@ -33,6 +34,11 @@ struct Machine {
   static constexpr unsigned kIrqLines = 112;
   static constexpr bool kHasIoPorts = false;      // devices are memory-mapped
   static constexpr bool kHasDeviceMemory = true;  // PageTable::map_device: Device-nGnRnE
+  // A kernel trace only in images built for one (arch/trace_build.hpp); in the others the
+  // recording points compile to nothing (core/kernel.hpp).
+  static constexpr bool kTrace = baremetal::kTraceBuild;
+  // Addresses are the same on every run: recorded as they are.
+  static word trace_word(word value) { return value; }
 
   static void activate(PageTable& page_table) { aarch64::activate(page_table); }
   static void* kernel_pointer(word paddr) { return aarch64::physical_to_virtual(paddr); }

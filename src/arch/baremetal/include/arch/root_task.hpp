@@ -29,6 +29,12 @@ void set_root_thread(core::Thread* thread);
 // the image exits with failure whatever the root task's code.
 bool check_at_root_exit();
 
+// The kernel trace of a trace build (trace_ring.cpp; nothing otherwise): attaches the ring
+// once core::boot has reset the kernel, and writes the ring through the back-end's trace port
+// when the system ends.
+void attach_trace();
+void dump_trace();
+
 // Defined by the back-end (its root_task.cpp), for kernel_main():
 // prints the banner's lines particular to this machine;
 void print_boot_details();

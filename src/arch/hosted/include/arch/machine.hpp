@@ -100,6 +100,12 @@ struct Machine {
   // Device memory: the device window (ukernel/hosted/devices.hpp) is device untyped in BootInfo;
   // a page mapped from it reaches the device model attached there (src/arch/hosted/bus.cpp).
   static constexpr bool kHasDeviceMemory = true;
+  // The kernel trace is compiled in: Simulation attaches a ring when asked to (SimulationConfig),
+  // and without one each recording point costs one predictable branch.
+  static constexpr bool kTrace = true;
+  // A host address inside a loaded server image, as its image's number and offset
+  // (ukernel/hosted/trace.hpp); any other word as it is.
+  static word trace_word(word value);
 
   static void activate(PageTable&) {}
   static void* kernel_pointer(word paddr);

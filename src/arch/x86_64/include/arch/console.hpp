@@ -33,6 +33,10 @@ enum class ExitCode : std::uint32_t {
   kFailure = 0x11,  // 35: a test scenario found a wrong result
   kPanic = 0x20,    // 65: a kernel bug (ring-0 exception, failed check)
 };
+// Writes `text` to QEMU's debug console (port 0xe9, `-debugcon file:PATH`), the second channel a
+// trace build dumps its kernel trace through (trace_ring.cpp); without the device QEMU drops it.
+void trace_port_write(std::string_view text);
+
 // Leaves QEMU with `code`; on a machine without the device, halts forever.
 [[noreturn]] void exit_qemu(ExitCode code);
 

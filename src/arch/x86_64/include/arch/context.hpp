@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "arch/fpu.hpp"
 #include "arch/x86_layout.h"
 #include "ukernel/abi.hpp"
 
@@ -28,7 +29,7 @@ inline constexpr word kFlagsReserved1 = word{1} << 1;
 // The first address above the user half (user addresses are [0, kUserEnd)).
 inline constexpr word kUserEnd = word{1} << 47;
 
-struct alignas(16) Context {
+struct alignas(64) Context {
   static constexpr std::size_t kMessageRegisters = 6;
   // reg(i): the sixteen general registers in instruction-encoding order:
   // rax rcx rdx rbx rsp rbp rsi rdi r8 .. r15.
@@ -45,6 +46,9 @@ struct alignas(16) Context {
   // restart, reconfigure), since the owner check in set_user_context would skip it.
   word fs_base = 0;
   bool fs_stale = true;
+  // The thread's FPU registers while another thread owns the FPU (arch/fpu.hpp); a new or
+  // restarted thread starts with the initial state.
+  FpuArea fpu;
 
   word get(SysReg r) const { return *slot(r); }
   void set(SysReg r, word value) { *slot(r) = value; }
@@ -53,6 +57,7 @@ struct alignas(16) Context {
 
   // A fresh register file: all zero, starting at ip with stack sp and arg in rdi.
   void start(word ip, word sp, word arg) {
+    fpu_forget(*this);          // the FPU may still hold the old registers: not the new run's
     word ipc_buffer = fs_base;  // configuration, not a register: it survives a restart
     *this = Context{};
     fs_base = ipc_buffer;
@@ -65,8 +70,8 @@ struct alignas(16) Context {
     vector = UK_ENTRY_IRET;
   }
 
-  // Nothing outside the struct belongs to a thread yet (no FPU state).
-  void release() {}
+  // The FPU must not keep registers, or an owner pointer, of a thread that is gone.
+  void release() { fpu_forget(*this); }
 
   // An address outside the user half would make the wrmsr fault in ring 0: such a thread gets
   // FS base 0 (its buffer accesses fault in user mode instead).

@@ -11,6 +11,7 @@
 #include "arch/context.hpp"
 #include "arch/memory.hpp"
 #include "arch/page_table.hpp"
+#include "arch/trace_build.hpp"
 #include "ukernel/arch/machine.hpp"
 
 namespace ukernel::x86 {
@@ -35,6 +36,11 @@ struct Machine {
   static constexpr bool kHasIoPorts = true;
   // Device regions (root_task.cpp) become device untyped; their frames map uncached.
   static constexpr bool kHasDeviceMemory = true;
+  // A kernel trace only in images built for one (arch/trace_build.hpp); in the others the
+  // recording points compile to nothing (core/kernel.hpp).
+  static constexpr bool kTrace = baremetal::kTraceBuild;
+  // Addresses are the same on every run: recorded as they are.
+  static word trace_word(word value) { return value; }
 
   static void activate(PageTable& page_table) { page_table.activate(); }
   static void* kernel_pointer(word paddr) { return x86::physical_to_virtual(paddr); }
