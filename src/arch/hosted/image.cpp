@@ -37,7 +37,7 @@ int copy_to_memory_file(const std::string& path, std::string& error) {
     error = "cannot open image " + path;
     return -1;
   }
-  int out = memfd_create("ukernel-image", MFD_CLOEXEC);
+  int out = memfd_create(stem(path).c_str(), MFD_CLOEXEC);  // its name in /proc/PID/fd
   char buffer[1 << 16];
   ssize_t n = 0;
   while (out >= 0 && (n = read(in, buffer, sizeof buffer)) > 0) {
@@ -90,8 +90,10 @@ word Image::load_fresh() {
   error_.clear();
   file_ = copy_to_memory_file(path_, error_);
   if (file_ < 0) return 0;
+  // Through the process's id, not /proc/self: a debugger reads the name from the link map and
+  // opens it itself (scripts/gdb), and its own /proc/self/fd/N is another file (or a pipe).
   char name[64];
-  std::snprintf(name, sizeof name, "/proc/self/fd/%d", file_);
+  std::snprintf(name, sizeof name, "/proc/%d/fd/%d", int(getpid()), file_);
   handle_ = dlopen(name, RTLD_NOW | RTLD_LOCAL);
   if (handle_ == nullptr) {
     const char* why = dlerror();
