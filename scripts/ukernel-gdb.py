@@ -90,6 +90,10 @@ def _on_breakpoint_created(breakpoint):
         gdb.BP_HARDWARE_BREAKPOINT,
     ):
         return
+    # A pending breakpoint (hosted: its image not loaded yet) gets it once it has a location:
+    # gdb disables a pending one whose condition it re-parses while no location exists.
+    if breakpoint.pending:
+        return
     condition = breakpoint.condition
     if condition is None:
         breakpoint.condition = _CONDITION
@@ -126,3 +130,4 @@ def ukernel_setup(target, server="", index=-1, root=False, entry=0, kernel_base=
     if target != "hosted":
         _EntryBreakpoint("*%#x" % entry, internal=True)
     gdb.events.breakpoint_created.connect(_on_breakpoint_created)
+    gdb.events.breakpoint_modified.connect(_on_breakpoint_created)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# gdb.<target>: drives scripts/gdb in batch mode on one back-end (docs/debugging.md) and checks
+# what a user relies on:
+#   1. the server filter: with SERVER hello, a breakpoint on an address every server runs (the
+#      program entry on bare metal, where the first argument is the server's index; the image's
+#      ukernel_image_main on hosted) stops first in hello, not in a server that started before;
+#   2. a breakpoint in hello's request handler (ControlServer::handle for Crash, the line that
+#      crashes) is reached by typing `crash hello` at the shell, and `bt` names the handler and
+#      unwinds to hello's entry (hello_image.cpp).
+# hello's index is read from the system's own `ps` (its lines are in index order), not from the
+# description parser scripts/gdb uses.
+#
+#   tests/gdb/run-gdb-test.sh TARGET LOG
+set -uo pipefail
+if [ $# -ne 2 ]; then
+  echo "usage: $0 hosted|x86_64 LOG" >&2
+  exit 2
+fi
+target=$1 log=$2
+root=$(cd "$(dirname "$0")/../.." && pwd)
+line=$(grep -n '^    crash_now();$' "$root/examples/system/control.hpp" | cut -d: -f1)
+if [ -z "$line" ]; then
+  echo "FAIL: no 'crash_now();' line in examples/system/control.hpp (the handler moved?)"
+  exit 1
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+printf 'ps\ncrash hello\n' >"$work/script.txt"
+
+if [ "$target" = hosted ]; then
+  first=(-ex 'break ukernel_image_main' -ex run -ex 'printf "entry argument %d\n", index')
+else
+  first=(-ex 'break _start' -ex continue -ex 'printf "entry argument %d\n", $rdi')
+fi
+# timeout signals its whole process group: gdb, QEMU and the script's helpers.
+timeout -k 5 150 "$root/scripts/gdb" "$target" hello --no-build --script "$work/script.txt" -- \
+  -batch "${first[@]}" -ex 'bt 1' -ex delete \
+  -ex "break control.hpp:$line" -ex continue -ex bt </dev/null >"$log" 2>&1
+status=$?
+fail() {
+  echo "FAIL: $*"
+  echo "--- the session ($log):"
+  cat "$log"
+  exit 1
+}
+[ $status -eq 124 ] || [ $status -eq 137 ] && fail "no end within 150 s (status $status)"
+index=$(awk '/^uk> ps/ { on = 1; next } on && /^uk> / { exit } on { n++; if ($1 == "hello") { print n - 1; exit } }' "$log")
+[ -n "$index" ] || fail "the system's ps did not list hello"
+grep -q "^entry argument $index\$" "$log" ||
+  fail "the first stop at the entry was not hello's (expected entry argument $index)"
+# The backtrace after the handler breakpoint: from its "#0" line on.
+bt=$(sed -n "/^#0 .*control.hpp:$line/,\$p" "$log")
+[ -n "$bt" ] || fail "no stop at control.hpp:$line, the Crash handler"
+grep -q '^#0 .*system_example::ControlServer::handle(.*Method<257' <<<"$bt" ||
+  fail "frame #0 does not name ControlServer::handle for Crash (method 257)"
+grep -q 'ukernel_image_main .*hello_image.cpp' <<<"$bt" ||
+  fail "the backtrace does not reach hello's ukernel_image_main (hello_image.cpp)"
+grep -q 'Runtime::serve<hello::Server' <<<"$bt" ||
+  fail "the backtrace does not pass hello's receive loop (Runtime::serve<hello::Server>)"
+echo "PASS: gdb.$target: stopped first in hello (index $index), then in its Crash handler:"
+grep '^#' <<<"$bt" | cut -c1-120
