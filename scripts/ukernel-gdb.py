@@ -7,7 +7,8 @@
 # description in the first argument register (rdi, x0); the root task (the supervisor) is the
 # first program to start there. A silent breakpoint at the entry notes the page-table root
 # (CR3, TTBR0) of the server's space, and every breakpoint the user sets gets the condition
-# $_ukernel_in_server(): true in the kernel's half, else only in that space. A restart reloads
+# $_ukernel_in_server(): true outside the addresses the server's program spans (the kernel),
+# and inside them only in that space. A restart reloads
 # the server into the same space, and the entry breakpoint notes it again anyway.
 #
 # On hosted every server image is a shared object in one process; the loader names each
@@ -24,7 +25,7 @@ class UkernelConfig:
     index = -1  # the server's index in the description (bare metal)
     root = False  # the server is the root task (the supervisor)
     entry = 0  # the ELF entry of every user program (bare metal)
-    kernel_base = 0  # addresses at or above it are the kernel's (bare metal)
+    low, high = 0, 0  # the addresses the server's program spans (bare metal)
     space = None  # the server's page-table root, once it has started
     console = ""  # the FIFO the serial console reads (bare metal), for `uk`
 
@@ -60,7 +61,8 @@ class _EntryBreakpoint(gdb.Breakpoint):
 
 class _InServer(gdb.Function):
     """$_ukernel_in_server(): 1 if the code at $pc belongs to the kernel, the host or the server
-    scripts/gdb was given; 0 in every other server."""
+    scripts/gdb was given; 0 in every other server (on bare metal: $pc in the program's span
+    and another space current, or the server not started yet)."""
 
     def __init__(self):
         super().__init__("_ukernel_in_server")
@@ -76,8 +78,8 @@ class _InServer(gdb.Function):
             except OSError:
                 return 1
             return int(image.startswith("/memfd:system_" + UkernelConfig.server + " "))
-        if pc >= UkernelConfig.kernel_base:
-            return 1
+        if not UkernelConfig.low <= pc < UkernelConfig.high:
+            return 1  # the kernel's code (every program is linked at the same addresses)
         return int(UkernelConfig.space is not None and _space() == UkernelConfig.space)
 
 
@@ -115,13 +117,13 @@ class _TypeCommand(gdb.Command):
             console.write(argument + "\n")
 
 
-def ukernel_setup(target, server="", index=-1, root=False, entry=0, kernel_base=0, console=""):
+def ukernel_setup(target, server="", index=-1, root=False, entry=0, span=(0, 0), console=""):
     UkernelConfig.target = target
     UkernelConfig.server = server
     UkernelConfig.index = index
     UkernelConfig.root = root
     UkernelConfig.entry = entry
-    UkernelConfig.kernel_base = kernel_base
+    UkernelConfig.low, UkernelConfig.high = span
     UkernelConfig.console = console
     _InServer()
     _TypeCommand()
