@@ -27,7 +27,7 @@ class UkernelConfig:
     entry = 0  # the ELF entry of every user program (bare metal)
     low, high = 0, 0  # the addresses the server's program spans (bare metal)
     space = None  # the server's page-table root, once it has started
-    console = ""  # the FIFO the serial console reads (bare metal), for `uk`
+    console = ""  # the lines scripts/gdb types at the shell, one per prompt (bare metal), for `uk`
 
 
 # Page-table root bits that name the space (not flags, PCID or ASID).
@@ -104,8 +104,8 @@ def _on_breakpoint_created(breakpoint):
 
 
 class _TypeCommand(gdb.Command):
-    """uk LINE: types LINE and Enter at the system's shell (serial console). The guest reads it
-    when it runs: `continue` after typing."""
+    """uk LINE: types LINE and Enter at the system's shell (serial console) once the shell has
+    answered the line before; the guest reads it when it runs: `continue` after typing."""
 
     def __init__(self):
         super().__init__("uk", gdb.COMMAND_USER)
@@ -113,8 +113,8 @@ class _TypeCommand(gdb.Command):
     def invoke(self, argument, from_tty):
         if not UkernelConfig.console:
             raise gdb.GdbError("uk: on hosted the system reads this terminal: type at uk>")
-        with open(UkernelConfig.console, "w") as console:
-            console.write(argument + "\n")
+        with open(UkernelConfig.console, "a") as typed:
+            typed.write(argument + "\n")
 
 
 def ukernel_setup(target, server="", index=-1, root=False, entry=0, span=(0, 0), console=""):
