@@ -4,13 +4,14 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 failures=0
-# expect STATUS MESSAGE ARGS...: scripts/gdb ARGS exits with STATUS and prints MESSAGE.
+# expect STATUS MESSAGE ARGS...: scripts/gdb ARGS exits with STATUS and prints MESSAGE (a
+# message ending in a newline must end a line).
 expect() {
   local status=$1 message=$2 out got
   shift 2
-  out=$(timeout -k 5 60 "$root/scripts/gdb" "$@" </dev/null 2>&1)
+  out=$(timeout -k 5 60 "$root/scripts/gdb" "$@" </dev/null 2>&1)$'\n'
   got=$?
-  if [ "$got" -ne "$status" ] || ! grep -qF -- "$message" <<<"$out"; then
+  if [ "$got" -ne "$status" ] || [[ "$out" != *"$message"* ]]; then
     echo "FAIL: scripts/gdb $*: status $got (expected $status), said:"
     echo "$out"
     echo "--- expected: $message"
@@ -18,7 +19,8 @@ expect() {
   fi
 }
 expect 2 "scripts/gdb: unknown target 'riscv'; valid targets: hosted x86_64 aarch64" riscv
-expect 2 "scripts/gdb: no server 'nosuch' in examples/system/system.hpp; servers: supervisor names" \
+expect 2 "scripts/gdb: no server 'nosuch' in examples/system/system.hpp; servers: supervisor \
+names timer console hello shell pci blk fs"$'\n' \
   hosted nosuch --no-build
 expect 2 "scripts/gdb: cannot read '/nonexistent/script.txt' (--script)" \
   hosted hello --script /nonexistent/script.txt
