@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gdb.<target>: drives scripts/gdb in batch mode on one back-end (docs/debugging.md) and checks
 # what a user relies on:
+#   0. (x86-64) the kernel's symbols: a breakpoint on its system-call entry stops there;
 #   1. the server filter: with SERVER hello, a breakpoint on an address every server runs (the
 #      program entry on bare metal, where the first argument is the server's index; the image's
 #      ukernel_image_main on hosted) stops first in hello, not in a server that started before;
@@ -30,7 +31,9 @@ printf 'ps\ncrash hello\n' >"$work/script.txt"
 if [ "$target" = hosted ]; then
   first=(-ex 'break ukernel_image_main' -ex run -ex 'printf "entry argument %d\n", index')
 else
-  first=(-ex 'break _start' -ex continue -ex 'printf "entry argument %d\n", $rdi')
+  # First the kernel's symbols: its system-call entry, which the root task reaches first.
+  first=(-ex 'break x86_syscall' -ex continue -ex 'bt 1' -ex delete
+    -ex 'break _start' -ex continue -ex 'printf "entry argument %d\n", $rdi')
 fi
 # timeout signals its whole process group: gdb, QEMU and the script's helpers.
 timeout -k 5 150 "$root/scripts/gdb" "$target" hello --no-build --script "$work/script.txt" -- \
@@ -48,6 +51,10 @@ index=$(awk '/^uk> ps/ { on = 1; next } on && /^uk> / { exit } on { n++; if ($1 
 [ -n "$index" ] || fail "the system's ps did not list hello"
 grep -q "^entry argument $index\$" "$log" ||
   fail "the first stop at the entry was not hello's (expected entry argument $index)"
+if [ "$target" = x86_64 ]; then
+  grep -q '^#0  x86_syscall (.*) at .*/src/arch/x86_64/' "$log" ||
+    fail "no stop in the kernel's x86_syscall with its source (the kernel's symbols)"
+fi
 # The backtrace after the handler breakpoint: from its "#0" line on.
 bt=$(sed -n "/^#0 .*control.hpp:$line/,\$p" "$log")
 [ -n "$bt" ] || fail "no stop at control.hpp:$line, the Crash handler"
