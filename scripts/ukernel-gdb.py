@@ -8,8 +8,8 @@
 # first program to start there. A silent breakpoint at the entry notes the page-table root
 # (CR3, TTBR0) of the server's space, and every breakpoint the user sets gets the condition
 # $_ukernel_in_server(): true outside the addresses the server's program spans (the kernel),
-# and inside them only in that space. A restart reloads
-# the server into the same space, and the entry breakpoint notes it again anyway.
+# and inside them only in that space. A restart reloads the server into the same space, and
+# the entry breakpoint notes it again anyway.
 #
 # On hosted every server image is a shared object in one process; the loader names each
 # in-memory copy after its image (/proc/PID/fd/N is a memfd "system_<name>"), and the same
@@ -27,7 +27,7 @@ class UkernelConfig:
     entry = 0  # the ELF entry of every user program (bare metal)
     low, high = 0, 0  # the addresses the server's program spans (bare metal)
     space = None  # the server's page-table root, once it has started
-    console = ""  # the lines scripts/gdb types at the shell, one per prompt (bare metal), for `uk`
+    typed = ""  # the file of lines scripts/gdb types at the shell (bare metal; `uk` appends)
 
 
 # Page-table root bits that name the space (not flags, PCID or ASID).
@@ -111,20 +111,20 @@ class _TypeCommand(gdb.Command):
         super().__init__("uk", gdb.COMMAND_USER)
 
     def invoke(self, argument, from_tty):
-        if not UkernelConfig.console:
+        if not UkernelConfig.typed:
             raise gdb.GdbError("uk: on hosted the system reads this terminal: type at uk>")
-        with open(UkernelConfig.console, "a") as typed:
+        with open(UkernelConfig.typed, "a") as typed:
             typed.write(argument + "\n")
 
 
-def ukernel_setup(target, server="", index=-1, root=False, entry=0, span=(0, 0), console=""):
+def ukernel_setup(target, server="", index=-1, root=False, entry=0, span=(0, 0), typed=""):
     UkernelConfig.target = target
     UkernelConfig.server = server
     UkernelConfig.index = index
     UkernelConfig.root = root
     UkernelConfig.entry = entry
     UkernelConfig.low, UkernelConfig.high = span
-    UkernelConfig.console = console
+    UkernelConfig.typed = typed
     _InServer()
     _TypeCommand()
     if not server:
