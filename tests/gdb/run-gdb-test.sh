@@ -47,7 +47,9 @@ fail() {
   exit 1
 }
 [ $status -eq 124 ] || [ $status -eq 137 ] && fail "no end within 150 s (status $status)"
-index=$(awk '/^uk> ps/ { on = 1; next } on && /^uk> / { exit } on { n++; if ($1 == "hello") { print n - 1; exit } }' "$log")
+index=$(awk '/^uk> ps/ { on = 1; next }
+  on && /^uk> / { exit }
+  on { n++; if ($1 == "hello") { print n - 1; exit } }' "$log")
 [ -n "$index" ] || fail "the system's ps did not list hello"
 grep -q "^entry argument $index\$" "$log" ||
   fail "the first stop at the entry was not hello's (expected entry argument $index)"
