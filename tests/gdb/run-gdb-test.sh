@@ -7,7 +7,8 @@
 #      ukernel_image_main on hosted) stops first in hello, not in a server that started before;
 #   2. a breakpoint in hello's request handler (ControlServer::handle for Crash, the line that
 #      crashes) is reached by typing `crash hello` at the shell, and `bt` names the handler and
-#      unwinds to hello's entry (hello_image.cpp).
+#      unwinds to hello's entry (hello_image.cpp);
+#   3. after hello's restart, a second `crash hello` stops there again.
 # hello's index is read from the system's own `ps` (its lines are in index order), not from the
 # description parser scripts/gdb uses.
 #
@@ -26,9 +27,12 @@ if [ -z "$line" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-printf 'ps\ncrash hello\n' >"$work/script.txt"
+printf 'ps\ncrash hello\ncrash hello\n' >"$work/script.txt"
 
+# After the handler's stop, on to hello's restart: on hosted gdb stops at the SIGSEGV first.
+again=(-ex continue)
 if [ "$target" = hosted ]; then
+  again=(-ex continue -ex continue)
   first=(-ex 'break ukernel_image_main' -ex run -ex 'printf "entry argument %d\n", index')
 else
   # First the kernel's symbols: its system-call entry, which the root task reaches first.
@@ -38,7 +42,8 @@ fi
 # timeout signals its whole process group: gdb, QEMU and the script's helpers.
 timeout -k 5 150 "$root/scripts/gdb" "$target" hello --no-build --script "$work/script.txt" -- \
   -batch "${first[@]}" -ex 'bt 1' -ex delete \
-  -ex "break control.hpp:$line" -ex continue -ex bt </dev/null >"$log" 2>&1
+  -ex "break control.hpp:$line" -ex continue -ex bt "${again[@]}" -ex bt \
+  </dev/null >"$log" 2>&1
 status=$?
 fail() {
   echo "FAIL: $*"
@@ -66,5 +71,12 @@ grep -q 'ukernel_image_main .*hello_image.cpp' <<<"$bt" ||
   fail "the backtrace does not reach hello's ukernel_image_main (hello_image.cpp)"
 grep -q 'Runtime::serve<hello::Server' <<<"$bt" ||
   fail "the backtrace does not pass hello's receive loop (Runtime::serve<hello::Server>)"
-echo "PASS: gdb.$target: stopped first in hello (index $index), then in its Crash handler:"
-grep '^#' <<<"$bt" | cut -c1-120
+# The second `crash hello` reaches the restarted hello: the filter follows a restart.
+stops=$(grep -c "^#0 .*ControlServer::handle(.*Method<257.*control.hpp:$line" "$log")
+[ "$stops" -eq 2 ] ||
+  fail "$stops stops in the Crash handler, not 2 (one before hello's restart, one after)"
+entries=$(grep -c '^#[1-9][0-9]* .*ukernel_image_main .*hello_image.cpp' "$log")
+[ "$entries" -eq 2 ] || fail "$entries backtraces reach hello's ukernel_image_main, not 2"
+echo "PASS: gdb.$target: stopped first in hello (index $index), then in its Crash handler" \
+  "before and after its restart:"
+awk '/^#0 / { n++ } n == 1 && /^#/' <<<"$bt" | cut -c1-120
