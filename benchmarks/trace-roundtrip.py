@@ -70,6 +70,9 @@ def main():
     parser.add_argument("--min-count", type=int, default=200,
                         help="how often a cycle must repeat to be printed")
     parser.add_argument("--timeout", type=int, default=600)
+    parser.add_argument("--listing", type=int, metavar="LENGTH",
+                        help="print the instructions of the cycle of LENGTH instructions, and stop "
+                             "tracing once it has repeated --min-count times")
     args = parser.parse_args()
     arch = ARCHES[args.arch]
     addresses, names = symbols(arch["nm"], args.kernel)
@@ -107,6 +110,10 @@ def main():
                     piece = tuple(current)
                     if previous is not None:
                         pieces[(previous, piece)] += 1
+                        if (args.listing == len(previous) + len(piece) and
+                                pieces[(previous, piece)] >= args.min_count):
+                            qemu.terminate()  # timeout passes it on to QEMU
+                            break
                     previous = piece
                     current = []
                 current.append(pc)
@@ -142,6 +149,9 @@ def main():
             print(f"  {bucket:8} {buckets[bucket]:5}")
         for name, n in functions.most_common():
             print(f"    {n:5}  {name}")
+        if args.listing == total:
+            for pc in first + second:
+                print(f"      {pc:#x}  {symbol(pc) if pc >= kernel_base else 'user'}")
     return 0
 
 
