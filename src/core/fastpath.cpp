@@ -135,7 +135,7 @@ bool fast_reply_recv(Thread& t) {
   t.state = ThreadState::kBlockedOnRecv;
   t.blocked_endpoint = ep;
   ep->receivers.insert_by_priority(t);
-  reply.cap = Cap{};
+  reply.cap.clear();
   caller.reply_cap_slot = nullptr;
   copy_registers(t, caller, info, 0);
   caller.state = ThreadState::kRunning;
