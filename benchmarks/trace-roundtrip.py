@@ -34,7 +34,7 @@ ARCHES = {
         "qemu": ["qemu-system-x86_64", "-machine", "q35",
                  "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"],
         "nm": "nm",
-        "cut": "x86_syscall_entry",
+        "cut": ("x86_syscall_entry", 0),
         "entry": {"x86_syscall_entry", "trap_common"},
         "exit": {"x86_exit_to_user", "_ZN7ukernel3x8613leave_to_userEPNS0_7ContextE",
                  "_ZN7ukernel3x8616set_user_contextEPNS0_7ContextE"},
@@ -43,9 +43,9 @@ ARCHES = {
     "aarch64": {
         "qemu": ["qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a57", "-semihosting"],
         "nm": "aarch64-linux-gnu-nm",
-        "cut": "a64_vector_lower_sync",
-        "entry": {"a64_vector_lower_sync", "a64_lower_common", "a64_vectors"},
-        "exit": {"a64_exit_to_user", "_ZN7ukernel5a64_113leave_to_userEPNS0_7ContextE"},
+        "cut": ("aarch64_vectors", 0x400),  # synchronous exception from EL0 (svc)
+        "entry": {"aarch64_vectors", "user_exception"},
+        "exit": {"aarch64_exit_to_user"},
         "kernel_base": 0xFFFF000000000000,
     },
 }
@@ -76,10 +76,11 @@ def main():
     args = parser.parse_args()
     arch = ARCHES[args.arch]
     addresses, names = symbols(arch["nm"], args.kernel)
-    cut = [a for a, n in zip(addresses, names) if n == arch["cut"]]
+    cut_symbol, cut_offset = arch["cut"]
+    cut = [a for a, n in zip(addresses, names) if n == cut_symbol]
     if not cut:
-        sys.exit(f"trace-roundtrip: no symbol {arch['cut']} in {args.kernel}")
-    cut = cut[0]
+        sys.exit(f"trace-roundtrip: no symbol {cut_symbol} in {args.kernel}")
+    cut = cut[0] + cut_offset
 
     def symbol(pc):
         i = bisect.bisect_right(addresses, pc) - 1
