@@ -53,6 +53,19 @@ struct Cap {
 
   FrameAttributes frame_attributes() const { return FrameAttributes(attributes); }
   bool empty() const { return type == ObjectType::kNone; }
+  // Empties the capability, field by field: on x86-64 `cap = Cap{}` compiles to a `rep stos` of
+  // twelve 4-byte stores (slow to start on hardware, twelve instructions under TCG) where a few
+  // stores do. (On AArch64 this is two stores more than the three `stp` of `Cap{}`.)
+  void clear() {
+    type = ObjectType::kNone;
+    rights = Rights::kNone;
+    size_bits = 0;
+    device = false;
+    attributes = 0;
+    badge = 0;
+    object = 0;
+    mapped_in = nullptr;
+  }
   template <class T>
   T* as() const {
     return reinterpret_cast<T*>(object);
@@ -67,7 +80,8 @@ struct Cap {
   }
 };
 
-// Every CNode slot holds one: the flags above must stay in the padding after size_bits.
+// Every CNode slot holds one: the flags above must stay in the padding after size_bits. A new
+// field must be cleared by Cap::clear() too.
 static_assert(sizeof(Cap) == 6 * sizeof(word));
 
 struct Slot {

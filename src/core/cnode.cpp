@@ -140,7 +140,7 @@ void slot_delete(Slot& slot) {
   unlink(slot);
   Cap cap = slot.cap;
   if (cap.type == ObjectType::kFrame && cap.mapped_in != nullptr) unmap_frame(slot);
-  slot.cap = Cap{};
+  slot.cap.clear();
   if (cap.type == ObjectType::kReply) {
     // The caller waiting on this reply will never hear from the server: release it.
     Thread& caller = *cap.as<Thread>();

@@ -173,7 +173,7 @@ Error endpoint_receive(Thread& t, Endpoint& ep, const Cap& cap, bool blocking) {
 Error reply_to_caller(Thread& t, Slot& reply_slot) {
   if (Error e = validate_message(t, get_info(t), true); e != Error::kOk) return e;
   Thread& caller = *reply_slot.cap.as<Thread>();
-  reply_slot.cap = Cap{};
+  reply_slot.cap.clear();
   caller.reply_cap_slot = nullptr;
   if (caller.pending_fault != FaultKind(0)) {
     // A reply to a fault message resumes the thread: a hardware fault re-executes the faulting

@@ -35,14 +35,50 @@ inline bool fits(const Thread& from, const Thread& to, std::size_t length) {
          (length <= kMaxMessageWords && from.buffer() != nullptr && to.buffer() != nullptr);
 }
 
-// The register loop has a constant bound so that it unrolls into register moves (with the
-// length as the bound, the compiler makes it a call to memmove). Words past the registers go
-// from buffer to buffer in a straight loop.
-inline void copy_registers(Thread& from, Thread& to, MessageInfo info, word badge) {
+// Message register I of `from` into `to` (nothing where the architecture has fewer registers).
+template <std::size_t I>
+[[gnu::always_inline]] inline void copy_register(const Thread& from, Thread& to) {
+  if constexpr (I < kMessageRegisters) {
+    constexpr auto r = SysReg(unsigned(SysReg::kMr0) + I);
+    to.context.set(r, from.context.get(r));
+  }
+}
+
+// The words in registers: a jump into a straight line of register moves, one per word, falling
+// through to the first (a loop or a chain of length tests costs a compare and branch per word).
+// Words past the registers go from buffer to buffer in a straight loop. Inlined into both paths
+// (a call, with its argument moves, cost more than the copy of a short message).
+[[gnu::always_inline]] inline void copy_registers(Thread& from, Thread& to, MessageInfo info,
+                                                  word badge) {
+  static_assert(kMessageRegisters <= 8, "copy_registers has a case per message register");
   std::size_t length = info.length();
-  for (std::size_t i = 0; i < kMessageRegisters; ++i) {
-    auto r = SysReg(unsigned(SysReg::kMr0) + i);
-    if (i < length) to.context.set(r, from.context.get(r));
+  switch (length < kMessageRegisters ? length : kMessageRegisters) {
+    case 8:
+      copy_register<7>(from, to);
+      [[fallthrough]];
+    case 7:
+      copy_register<6>(from, to);
+      [[fallthrough]];
+    case 6:
+      copy_register<5>(from, to);
+      [[fallthrough]];
+    case 5:
+      copy_register<4>(from, to);
+      [[fallthrough]];
+    case 4:
+      copy_register<3>(from, to);
+      [[fallthrough]];
+    case 3:
+      copy_register<2>(from, to);
+      [[fallthrough]];
+    case 2:
+      copy_register<1>(from, to);
+      [[fallthrough]];
+    case 1:
+      copy_register<0>(from, to);
+      [[fallthrough]];
+    default:
+      break;
   }
   if (length > kMessageRegisters) [[unlikely]] {
     const word* in = from.buffer()->msg;
@@ -99,7 +135,7 @@ bool fast_reply_recv(Thread& t) {
   t.state = ThreadState::kBlockedOnRecv;
   t.blocked_endpoint = ep;
   ep->receivers.insert_by_priority(t);
-  reply.cap = Cap{};
+  reply.cap.clear();
   caller.reply_cap_slot = nullptr;
   copy_registers(t, caller, info, 0);
   caller.state = ThreadState::kRunning;

@@ -107,7 +107,7 @@ void cancel_ipc(Thread& t, Error status) {
       break;
     case ThreadState::kBlockedOnReply:
       if (t.reply_cap_slot != nullptr) {
-        t.reply_cap_slot->cap = Cap{};
+        t.reply_cap_slot->cap.clear();
         t.reply_cap_slot = nullptr;
       }
       break;

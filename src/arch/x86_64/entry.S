@@ -88,40 +88,72 @@ from_kernel:
         iretq
 
         // syscall: rcx = user rip, r11 = user rflags, rsp still the user's, IF already off.
+        //
+        // The frame is written with stores relative to the end of the Context, not pushed, so
+        // that what a system call does not need costs nothing: rcx and r11 are the user's rip
+        // and rflags (the ABI says `syscall` clobbers them), so their slots keep the thread's
+        // values of its last interrupt or exception; cs and ss always hold the user selectors
+        // (start() writes them, and every iretq exit rewrites them), and the error code is read
+        // only for an exception vector.
         .globl x86_syscall_entry
 x86_syscall_entry:
         swapgs
         mov %rsp, %gs:UK_CPU_USER_RSP
         mov %gs:UK_CPU_CONTEXT_END, %rsp
-        pushq $UK_SEL_USER_DATA
-        pushq %gs:UK_CPU_USER_RSP
-        pushq %r11
-        pushq $UK_SEL_USER_CODE
-        pushq %rcx
-        pushq $0
-        pushq $UK_ENTRY_SYSCALL
-        PUSH_GENERAL
-        mov %rsp, %rdi
+        mov %rcx, UK_CTX_RIP - UK_CTX_SIZE(%rsp)
+        mov %r11, UK_CTX_RFLAGS - UK_CTX_SIZE(%rsp)
+        mov %gs:UK_CPU_USER_RSP, %rcx
+        mov %rcx, UK_CTX_RSP - UK_CTX_SIZE(%rsp)
+        movq $UK_ENTRY_SYSCALL, UK_CTX_VECTOR - UK_CTX_SIZE(%rsp)
+        mov %rax, UK_CTX_RAX - UK_CTX_SIZE(%rsp)
+        mov %rbx, UK_CTX_RBX - UK_CTX_SIZE(%rsp)
+        mov %rdx, UK_CTX_RDX - UK_CTX_SIZE(%rsp)
+        mov %rsi, UK_CTX_RSI - UK_CTX_SIZE(%rsp)
+        mov %rdi, UK_CTX_RDI - UK_CTX_SIZE(%rsp)
+        mov %rbp, UK_CTX_RBP - UK_CTX_SIZE(%rsp)
+        mov %r8, UK_CTX_R8 - UK_CTX_SIZE(%rsp)
+        mov %r9, UK_CTX_R9 - UK_CTX_SIZE(%rsp)
+        mov %r10, UK_CTX_R10 - UK_CTX_SIZE(%rsp)
+        mov %r12, UK_CTX_R12 - UK_CTX_SIZE(%rsp)
+        mov %r13, UK_CTX_R13 - UK_CTX_SIZE(%rsp)
+        mov %r14, UK_CTX_R14 - UK_CTX_SIZE(%rsp)
+        mov %r15, UK_CTX_R15 - UK_CTX_SIZE(%rsp)
+        lea -UK_CTX_SIZE(%rsp), %rdi
         mov %gs:UK_CPU_KERNEL_STACK, %rsp
         xor %ebp, %ebp
         call x86_syscall                // never returns
         ud2
 
         // x86_exit_to_user(Context*): the caller has validated and sanitised the Context.
+        // Back to a system call: loads from the Context (rdi last), rip and rflags into rcx and
+        // r11 for sysretq. Anything else: pop the frame and iretq, which restores all of it.
         .globl x86_exit_to_user
 x86_exit_to_user:
-        mov %rdi, %rsp
-        POP_GENERAL
-        cmpq $UK_ENTRY_SYSCALL, (%rsp)
-        je 1f
-        add $16, %rsp
-        swapgs
-        iretq
-1:      mov UK_CTX_RIP - UK_CTX_VECTOR(%rsp), %rcx
-        mov UK_CTX_RFLAGS - UK_CTX_VECTOR(%rsp), %r11
-        mov UK_CTX_RSP - UK_CTX_VECTOR(%rsp), %rsp
+        cmpq $UK_ENTRY_SYSCALL, UK_CTX_VECTOR(%rdi)
+        jne 1f
+        mov UK_CTX_RAX(%rdi), %rax
+        mov UK_CTX_RBX(%rdi), %rbx
+        mov UK_CTX_RDX(%rdi), %rdx
+        mov UK_CTX_RSI(%rdi), %rsi
+        mov UK_CTX_RBP(%rdi), %rbp
+        mov UK_CTX_R8(%rdi), %r8
+        mov UK_CTX_R9(%rdi), %r9
+        mov UK_CTX_R10(%rdi), %r10
+        mov UK_CTX_R12(%rdi), %r12
+        mov UK_CTX_R13(%rdi), %r13
+        mov UK_CTX_R14(%rdi), %r14
+        mov UK_CTX_R15(%rdi), %r15
+        mov UK_CTX_RIP(%rdi), %rcx
+        mov UK_CTX_RFLAGS(%rdi), %r11
+        mov UK_CTX_RSP(%rdi), %rsp
+        mov UK_CTX_RDI(%rdi), %rdi
         swapgs
         sysretq
+1:      mov %rdi, %rsp
+        POP_GENERAL
+        add $16, %rsp                   // vector, error code
+        swapgs
+        iretq
 
         .section .rodata
         .balign 8

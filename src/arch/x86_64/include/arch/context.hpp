@@ -125,8 +125,19 @@ struct alignas(64) Context {
 };
 
 static_assert(offsetof(Context, r15) == UK_CTX_R15);
+static_assert(offsetof(Context, r14) == UK_CTX_R14);
+static_assert(offsetof(Context, r13) == UK_CTX_R13);
+static_assert(offsetof(Context, r12) == UK_CTX_R12);
+static_assert(offsetof(Context, r11) == UK_CTX_R11);
+static_assert(offsetof(Context, r10) == UK_CTX_R10);
+static_assert(offsetof(Context, r9) == UK_CTX_R9);
+static_assert(offsetof(Context, r8) == UK_CTX_R8);
 static_assert(offsetof(Context, rbp) == UK_CTX_RBP);
+static_assert(offsetof(Context, rdi) == UK_CTX_RDI);
+static_assert(offsetof(Context, rsi) == UK_CTX_RSI);
+static_assert(offsetof(Context, rdx) == UK_CTX_RDX);
 static_assert(offsetof(Context, rcx) == UK_CTX_RCX);
+static_assert(offsetof(Context, rbx) == UK_CTX_RBX);
 static_assert(offsetof(Context, rax) == UK_CTX_RAX);
 static_assert(offsetof(Context, vector) == UK_CTX_VECTOR);
 static_assert(offsetof(Context, error_code) == UK_CTX_ERROR);

@@ -24,8 +24,19 @@
 // Context: byte offsets of the saved user registers (see context.hpp). The general registers are
 // pushed by entry.S in the reverse of this order; the last five are the hardware trap frame.
 #define UK_CTX_R15 0
+#define UK_CTX_R14 8
+#define UK_CTX_R13 16
+#define UK_CTX_R12 24
+#define UK_CTX_R11 32
+#define UK_CTX_R10 40
+#define UK_CTX_R9 48
+#define UK_CTX_R8 56
 #define UK_CTX_RBP 64
+#define UK_CTX_RDI 72
+#define UK_CTX_RSI 80
+#define UK_CTX_RDX 88
 #define UK_CTX_RCX 96
+#define UK_CTX_RBX 104
 #define UK_CTX_RAX 112
 #define UK_CTX_VECTOR 120
 #define UK_CTX_ERROR 128
