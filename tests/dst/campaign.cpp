@@ -1,6 +1,7 @@
 // ukernel-dst: the fault campaign over the example system (scripts/dst, docs/fuzzing.md).
 //
 //   ukernel-dst [--seeds FIRST..LAST | --seed N] [--faults COUNT] [--schedule TEXT] [--no-shrink]
+//               [--planted] [--first]
 //
 // Each seed draws a random shell workload and COUNT random faults (hosted/faults.hpp: kills of
 // restartable servers at their Nth system call, delayed calls, clock jumps, delayed and
@@ -13,6 +14,8 @@
 // A failing seed is shrunk to a minimal fault schedule that still fails, and printed with the
 // one-line command that replays it; a replay prints the trace hash and the transcript's hash,
 // which equal the failing run's (bit-exact). --schedule replays a given schedule instead.
+// --planted runs the console built with a planted restart race (docs/fuzzing.md), which the
+// campaign must find; --first stops at the first failing seed.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -99,6 +102,15 @@ std::vector<std::string> split_lines(const std::string& text) {
   return lines;
 }
 
+// A line without the shell's prompts in front: output printed after a prompt (a console that
+// prints a stretch of output twice puts the second copy there) is output all the same.
+std::string_view after_prompts(std::string_view line) {
+  constexpr std::string_view kPrompt = "uk> ";
+  while (line.starts_with(kPrompt))
+    line.remove_prefix(kPrompt.size());
+  return line;
+}
+
 // When the last injected fault fired (0: none did).
 std::uint64_t last_fault_ns(const std::string& fault_log) {
   std::uint64_t last = 0;
@@ -116,11 +128,12 @@ std::string check(std::uint64_t seed, const Workload& w, const std::string& tran
   std::string prefix = "dst-" + std::to_string(seed) + "  ";
   long last = -1;
   std::set<long> seen;
-  for (const std::string& line : lines) {
-    if (line.rfind(prefix, 0) != 0) continue;
+  for (const std::string& whole : lines) {
+    std::string line(after_prompts(whole));
+    if (!line.starts_with(prefix)) continue;
     long n = std::strtol(line.c_str() + prefix.size(), nullptr, 10);
-    if (seen.count(n) != 0) return "echo " + line + " ran twice";
-    if (n <= last) return "echo " + line + " ran out of order";
+    if (seen.count(n) != 0) return "echo " + line + " answered twice";
+    if (n <= last) return "echo " + line + " answered out of order";
     seen.insert(n);
     last = n;
   }
@@ -168,10 +181,16 @@ struct Outcome {
   system_example::RunReport report;
 };
 
+// --planted: the console with the planted race (examples/console/console_server.cpp).
+bool g_planted = false;
+
 Outcome run(std::uint64_t seed, const FaultSchedule& schedule) {
   Workload w = random_workload(seed);
   Outcome o;
+  std::vector<std::pair<std::string, std::string>> folders;
+  if (g_planted) folders.emplace_back("console", UKERNEL_SYSTEM_IMAGE_DIR "/planted");
   system_example::RunOptions options{.image_directory = UKERNEL_SYSTEM_IMAGE_DIR,
+                                     .image_folders = folders,
                                      .seed = seed,
                                      .preempt_one_in = 8,
                                      .faults = &schedule,
@@ -196,8 +215,10 @@ ukernel::hosted::FaultSpace fault_space() {
 }
 
 void print_replay(const char* self, std::uint64_t seed, const FaultSchedule& schedule) {
-  std::printf("replay: %s --seed %llu --schedule '%s'   (build: the hosted preset, build/hosted)\n",
-              self, static_cast<unsigned long long>(seed), schedule.text().c_str());
+  std::printf(
+      "replay: %s%s --seed %llu --schedule '%s'   (build: the hosted preset, build/hosted)\n", self,
+      g_planted ? " --planted" : "", static_cast<unsigned long long>(seed),
+      schedule.text().c_str());
 }
 
 void print_hashes(const Outcome& o) {
@@ -209,7 +230,7 @@ void print_hashes(const Outcome& o) {
 int usage(const char* self) {
   std::fprintf(stderr,
                "usage: %s [--seeds FIRST..LAST | --seed N] [--faults COUNT] [--schedule TEXT] "
-               "[--no-shrink] [--verbose]\n",
+               "[--no-shrink] [--verbose] [--planted] [--first]\n",
                self);
   return 2;
 }
@@ -219,7 +240,7 @@ int usage(const char* self) {
 int main(int argc, char** argv) {
   std::uint64_t first = 1, last = 20;
   std::size_t faults = 4;
-  bool shrinking = true, verbose = false;
+  bool shrinking = true, verbose = false, first_only = false;
   std::string schedule_text;
   bool have_schedule = false;
   for (int i = 1; i < argc; ++i) {
@@ -242,6 +263,10 @@ int main(int argc, char** argv) {
       shrinking = false;
     } else if (arg == "--verbose") {
       verbose = true;
+    } else if (arg == "--planted") {
+      g_planted = true;
+    } else if (arg == "--first") {
+      first_only = true;
     } else {
       return usage(argv[0]);
     }
@@ -262,7 +287,9 @@ int main(int argc, char** argv) {
     return o.failure.empty() ? 0 : 1;
   }
   std::size_t failures = 0, fired = 0, unchecked = 0;
+  std::size_t seeds_run = 0;
   for (std::uint64_t seed = first; seed <= last; ++seed) {
+    ++seeds_run;
     FaultSchedule schedule = ukernel::hosted::random_faults(seed, faults, fault_space());
     Outcome o = run(seed, schedule);
     std::size_t n = 0;
@@ -290,11 +317,11 @@ int main(int argc, char** argv) {
       print_hashes(again);
       print_replay(argv[0], seed, small);
     }
+    if (first_only) break;
   }
   std::printf(
       "dst: %llu seeds, %zu faults scheduled, %zu fired, %zu failures (%zu seeds with a fault in "
       "the last commands, whose answers were not required)\n",
-      static_cast<unsigned long long>(last - first + 1), (last - first + 1) * faults, fired,
-      failures, unchecked);
+      static_cast<unsigned long long>(seeds_run), seeds_run * faults, fired, failures, unchecked);
   return failures == 0 ? 0 : 1;
 }
