@@ -22,7 +22,7 @@ namespace {
 // planted/system_console.so, which `ukernel-dst --planted` loads to show that the fault campaign
 // finds, shrinks and replays a restart race, is compiled with 1.
 constexpr bool kPlantedRace = UKERNEL_PLANTED_RACE != 0;
-constexpr std::size_t kPlantedCommitBytes = 1024;
+constexpr std::size_t kPlantedCommitBytes = 256;
 
 constexpr word kIrqSlot = grant_slot(kConsoleIndex, "uart-irq");
 constexpr word kIrqBit = irq_bit(kIrqSlot - kFirstGrantSlot);
@@ -42,7 +42,7 @@ class ConsoleServer : public rpc::Server<ConsoleServer, console::Protocol> {
     char c;
     if constexpr (kPlantedRace) {
       // THE PLANTED BUG: bytes are printed from the ring in place, and their slots are given
-      // back (the shared index the shell reads is written) only once 1 KiB has been printed.
+      // back (the shared index the shell reads is written) only once 256 bytes have been printed.
       // The printed-but-not-given-back count lives in this instance only, so a console
       // restarted in between prints those bytes again: the acknowledgment of printed output is
       // lost with the instance that printed it. The console above (pop, then write) has no
