@@ -51,7 +51,8 @@ class ConsoleServer : public rpc::Server<ConsoleServer, console::Protocol> {
         Uart::write(c);
         ++printed_;
       }
-      if (printed_ >= kPlantedCommitBytes && rings_.out.discard(printed_) == ukernel::RingStatus::kOk)
+      if (printed_ >= kPlantedCommitBytes &&
+          rings_.out.discard(printed_) == ukernel::RingStatus::kOk)
         printed_ = 0;
     } else {
       while (rings_.out.pop(c) == ukernel::RingStatus::kOk)

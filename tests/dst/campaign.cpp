@@ -38,7 +38,7 @@ namespace {
 using ukernel::hosted::FaultSchedule;
 
 constexpr const char* kServers[] = {"supervisor", "names", "timer", "console", "hello",
-                                     "shell",      "pci",   "blk",   "fs"};
+                                    "shell",      "pci",   "blk",   "fs"};
 // Without --files the system runs without a disk: pci, blk and fs are up but have nothing to
 // serve, and only the first six are checked.
 constexpr std::size_t kServersWithoutDisk = 6;
@@ -225,8 +225,8 @@ std::vector<std::string> cat_output(const std::vector<std::string>& lines, std::
 // Acknowledged work is not lost: every acknowledged write reads back exactly, every
 // acknowledged append is in the log, and nothing was written that the workload did not write,
 // nor twice. `tail`: the first line of the tail's output.
-std::string check_files(std::uint64_t seed, const Workload& w, const std::vector<std::string>& lines,
-                        std::size_t tail) {
+std::string check_files(std::uint64_t seed, const Workload& w,
+                        const std::vector<std::string>& lines, std::size_t tail) {
   std::vector<std::string> appends;
   std::vector<bool> appends_acknowledged;
   for (const FileStep& step : w.files) {
@@ -393,8 +393,7 @@ void print_replay(const char* self, std::uint64_t seed, const FaultSchedule& sch
   std::printf(
       "replay: %s%s%s --seed %llu --schedule '%s'   (build: the hosted preset, build/hosted)\n",
       self, g_planted ? " --planted" : "", g_files ? " --files" : "",
-      static_cast<unsigned long long>(seed),
-      schedule.text().c_str());
+      static_cast<unsigned long long>(seed), schedule.text().c_str());
 }
 
 void print_hashes(const Outcome& o) {

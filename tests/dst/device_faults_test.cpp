@@ -35,8 +35,7 @@ struct DiskRun {
 DiskRun run_on_disk(const std::vector<std::string>& lines, const std::string& schedule_text) {
   const std::string image = temp_image();
   std::remove(image.c_str());
-  REQUIRE(std::system(("/usr/sbin/mkfs.fat -F 32 -C " + image + " 34816 >/dev/null").c_str()) ==
-          0);
+  REQUIRE(std::system(("/usr/sbin/mkfs.fat -F 32 -C " + image + " 34816 >/dev/null").c_str()) == 0);
   auto schedule = FaultSchedule::parse(schedule_text);
   REQUIRE(schedule);
   DiskRun out;
@@ -67,8 +66,11 @@ std::string cat_output(const std::string& transcript, const std::string& path) {
 }  // namespace
 
 TEST_CASE("blkfail: a failed block request is an error of the command that needed it") {
-  const std::vector<std::string> lines = {"write /a.txt first words", "sync",
-                                          "write /b.txt second words", "sync", "cat /a.txt",
+  const std::vector<std::string> lines = {"write /a.txt first words",
+                                          "sync",
+                                          "write /b.txt second words",
+                                          "sync",
+                                          "cat /a.txt",
                                           "cat /b.txt"};
   // Without faults: how many requests the mount takes, and how many the commands add.
   DiskRun mount_only = run_on_disk({}, "");

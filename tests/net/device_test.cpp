@@ -169,7 +169,8 @@ TEST_CASE("device: the same seed gives the same frames on the wire") {
   CHECK(traces[0] == traces[1]);
 }
 
-TEST_CASE("device: frames a fault schedule loses (netdrop) are sent again; the data is byte-exact") {
+TEST_CASE(
+    "device: frames a fault schedule loses (netdrop) are sent again; the data is byte-exact") {
   // The schedule is armed by a Simulation (hosted/faults.hpp); the rig runs on its own bus.
   // Frame 3 is early in the handshake; 40 to 47, in the middle of the upload, lose data
   // segments and ACKs.

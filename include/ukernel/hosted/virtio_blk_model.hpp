@@ -8,8 +8,9 @@
 // a seeded pseudo-random delay, so runs repeat exactly) through Bus::at(): then the data moves
 // with pread/pwrite on the image's file descriptor, the status byte is written and the chain
 // completes. Errors the test injects (by request number or by sector range, or a fault
-// schedule's blkfail, hosted/faults.hpp) make the status IOERR without touching the image. A data or status buffer outside RAM fails the request with
-// IOERR (or, if the status byte itself is outside RAM, completes it with nothing written).
+// schedule's blkfail, hosted/faults.hpp) make the status IOERR without touching the image. A data
+// or status buffer outside RAM fails the request with IOERR (or, if the status byte itself is
+// outside RAM, completes it with nothing written).
 #pragma once
 
 #include <cstdint>

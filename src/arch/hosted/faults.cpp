@@ -43,8 +43,8 @@ bool is_device_fault(FaultType t) {
   return t == FaultType::kBlockFail || t == FaultType::kBlockDelay || t == FaultType::kNetDrop;
 }
 bool has_amount(FaultType t) {
-  return t == FaultType::kClockJump || t == FaultType::kIrqDelay ||
-         t == FaultType::kIrqDuplicate || t == FaultType::kBlockDelay;
+  return t == FaultType::kClockJump || t == FaultType::kIrqDelay || t == FaultType::kIrqDuplicate ||
+         t == FaultType::kBlockDelay;
 }
 
 namespace {
@@ -164,7 +164,8 @@ FaultSchedule random_faults(std::uint64_t seed, std::size_t count, const FaultSp
     kinds.insert(kinds.end(), {FaultType::kIrqDelay, FaultType::kIrqDuplicate});
     if (space.drop_irqs) kinds.push_back(FaultType::kIrqDrop);
   }
-  if (space.block_faults) kinds.insert(kinds.end(), {FaultType::kBlockFail, FaultType::kBlockDelay});
+  if (space.block_faults)
+    kinds.insert(kinds.end(), {FaultType::kBlockFail, FaultType::kBlockDelay});
   if (space.net_faults) kinds.push_back(FaultType::kNetDrop);
   FaultSchedule schedule;
   if (kinds.empty()) return schedule;
