@@ -10,7 +10,19 @@
 
 using namespace system_example;
 
+// Only the planted image's build defines it (examples/system/CMakeLists.txt); every other build
+// of this file, on every back-end, gets the console without the bug.
+#ifndef UKERNEL_PLANTED_RACE
+#define UKERNEL_PLANTED_RACE 0
+#endif
+
 namespace {
+
+// The planted race (docs/fuzzing.md): 0 in the console the system runs. Only the separate image
+// planted/system_console.so, which `ukernel-dst --planted` loads to show that the fault campaign
+// finds, shrinks and replays a restart race, is compiled with 1.
+constexpr bool kPlantedRace = UKERNEL_PLANTED_RACE != 0;
+constexpr std::size_t kPlantedCommitBytes = 256;
 
 constexpr word kIrqSlot = grant_slot(kConsoleIndex, "uart-irq");
 constexpr word kIrqBit = irq_bit(kIrqSlot - kFirstGrantSlot);
@@ -28,8 +40,24 @@ class ConsoleServer : public rpc::Server<ConsoleServer, console::Protocol> {
 
   void drain() {
     char c;
-    while (rings_.out.pop(c) == ukernel::RingStatus::kOk)
-      Uart::write(c);
+    if constexpr (kPlantedRace) {
+      // THE PLANTED BUG: bytes are printed from the ring in place, and their slots are given
+      // back (the shared index the shell reads is written) only once 256 bytes have been printed.
+      // The printed-but-not-given-back count lives in this instance only, so a console
+      // restarted in between prints those bytes again: the acknowledgment of printed output is
+      // lost with the instance that printed it. The console above (pop, then write) has no
+      // such window.
+      while (rings_.out.peek(printed_, c) == ukernel::RingStatus::kOk) {
+        Uart::write(c);
+        ++printed_;
+      }
+      if (printed_ >= kPlantedCommitBytes &&
+          rings_.out.discard(printed_) == ukernel::RingStatus::kOk)
+        printed_ = 0;
+    } else {
+      while (rings_.out.pop(c) == ukernel::RingStatus::kOk)
+        Uart::write(c);
+    }
     if (rings_.out.corrupt() && !reported_corrupt_) {
       log("console: the output ring's indices are corrupt; output stops");
       reported_corrupt_ = true;
@@ -55,6 +83,7 @@ class ConsoleServer : public rpc::Server<ConsoleServer, console::Protocol> {
   console::ConsoleSide rings_;
   word dropped_ = 0;
   bool reported_corrupt_ = false;
+  std::size_t printed_ = 0;  // the planted race: printed, slots not yet given back
 };
 
 // The rings, made by the first console to start.

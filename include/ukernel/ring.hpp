@@ -132,6 +132,26 @@ class RingConsumer {
     ring_->tail_.store(tail_, std::memory_order_release);
     return RingStatus::kOk;
   }
+  // The element `offset` places behind the next one pop() would return, left in the ring
+  // (kEmpty: no more than `offset` are queued). With discard(), a consumer can finish with
+  // elements before it gives their slots back.
+  [[nodiscard]] RingStatus peek(std::size_t offset, T& out) {
+    std::uint32_t head = 0;
+    if (!read_indices(head)) return RingStatus::kCorrupt;
+    if (offset >= Ring::distance(tail_, head)) return RingStatus::kEmpty;
+    std::size_t slot = (std::size_t{tail_} + offset) % Ring::kSlots;
+    out = ring_->slots_[slot];
+    return RingStatus::kOk;
+  }
+  // Pops `count` elements unread (kEmpty, and nothing popped: fewer are queued).
+  [[nodiscard]] RingStatus discard(std::size_t count) {
+    std::uint32_t head = 0;
+    if (!read_indices(head)) return RingStatus::kCorrupt;
+    if (count > Ring::distance(tail_, head)) return RingStatus::kEmpty;
+    tail_ = std::uint32_t((std::size_t{tail_} + count) % Ring::kSlots);
+    ring_->tail_.store(tail_, std::memory_order_release);
+    return RingStatus::kOk;
+  }
   // Queued elements; 0 when the ring is corrupt.
   std::size_t read_available() {
     std::uint32_t head = 0;

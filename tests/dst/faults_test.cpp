@@ -5,12 +5,14 @@
 // acknowledged work; a random campaign finds a schedule that does, shrinks it to that one
 // fault, and its printed text replays the same run.
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <string>
 
 #include "core/kernel.hpp"
 #include "core/thread.hpp"
 #include "support/root_kit.hpp"
 #include "ukernel/hosted/faults.hpp"
+#include "ukernel/hosted/image.hpp"
 #include "ukernel/hosted/simulation.hpp"
 #include "ukernel/syscall.hpp"
 
@@ -293,4 +295,47 @@ TEST_CASE("a campaign finds the planted bug, shrinks its schedule to one kill, a
   // The kill lands on the yield: every third call of the server (recv, reply, yield).
   CHECK(small.faults[0].at % 3 == 0);
   CHECK(toy_fails(FaultSchedule::parse(small.text()).value()));
+}
+
+// --- host addresses in the trace ----------------------------------------------------------------
+
+namespace {
+
+// Sends two host addresses as message words: one in this program, one in the C library.
+void root_sending_addresses(word boot_info) {
+  test::RootKit kit(boot_info);
+  word endpoint = kit.make(ObjectType::kEndpoint);
+  for (word address :
+       {hosted::entry_address(root_sending_addresses), reinterpret_cast<word>(&std::strlen)}) {
+    Message m(MessageInfo(1, 1));
+    m.words[0] = address;
+    (void)try_send(endpoint, m);  // nobody receives: the call is traced all the same
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the trace writes host addresses of the program and its libraries relative to them") {
+  hosted::Simulation sim({.trace = true});
+  sim.run(root_sending_addresses);
+  std::vector<word> sent;
+  for (const hosted::TraceRecord& r : sim.trace_records())
+    if (r.kind == std::uint32_t(core::TraceKind::kSyscall) && r.a == word(Syscall::kTrySend))
+      sent.push_back(r.d);
+  REQUIRE(sent.size() == 2);
+  std::pair<word, std::string_view> expected[2] = {
+      {hosted::entry_address(root_sending_addresses), "program"},
+      {reinterpret_cast<word>(&std::strlen), ""}};
+  for (std::size_t i = 0; i < 2; ++i) {
+    hosted::ImageAddress where = hosted::loaded_object_address(expected[i].first);
+    REQUIRE(!where.image.empty());
+    if (!expected[i].second.empty()) CHECK(where.image == expected[i].second);
+    INFO("word " << std::hex << sent[i]);
+    CHECK((sent[i] >> 56) == (hosted::kImageAddressTag >> 56));
+    CHECK((sent[i] & ((word{1} << hosted::kImageIndexShift) - 1)) == where.offset);
+    CHECK(where.offset < expected[i].first);  // relative, not the host address
+  }
+  // Two objects, numbered in the order the trace first named them.
+  CHECK(((sent[0] >> hosted::kImageIndexShift) & 0xffff) !=
+        ((sent[1] >> hosted::kImageIndexShift) & 0xffff));
 }

@@ -36,6 +36,45 @@ TEST_CASE("ring: the same results as boost::lockfree::spsc_queue on random opera
   }
 }
 
+TEST_CASE("ring: peek reads ahead without popping, discard pops unread, across the wrap") {
+  constexpr std::size_t kCapacity = 5;
+  using Ring = SpscRing<std::uint32_t, kCapacity>;
+  alignas(64) static std::byte memory[sizeof(Ring)];
+  Ring* ring = Ring::create(memory);
+  RingProducer<std::uint32_t, kCapacity> producer(*ring);
+  RingConsumer<std::uint32_t, kCapacity> consumer(*Ring::attach(memory));
+  std::uint32_t next_pushed = 0, next_expected = 0;
+  for (int round = 0; round < 7; ++round) {  // the indices wrap (6 slots) several times
+    while (producer.push(next_pushed) == RingStatus::kOk)
+      ++next_pushed;
+    REQUIRE(consumer.read_available() == kCapacity);
+    for (std::size_t i = 0; i < kCapacity; ++i) {
+      std::uint32_t value = 0;
+      REQUIRE(consumer.peek(i, value) == RingStatus::kOk);
+      REQUIRE(value == next_expected + i);
+    }
+    std::uint32_t beyond = 0xdead;
+    REQUIRE(consumer.peek(kCapacity, beyond) == RingStatus::kEmpty);
+    REQUIRE(beyond == 0xdead);
+    // Nothing was popped: the producer still has no room.
+    REQUIRE(producer.write_available() == 0);
+    REQUIRE(consumer.discard(kCapacity + 1) == RingStatus::kEmpty);
+    REQUIRE(consumer.read_available() == kCapacity);
+    std::size_t count = 1 + std::size_t(round) % 3;
+    REQUIRE(consumer.discard(count) == RingStatus::kOk);
+    next_expected += std::uint32_t(count);
+    REQUIRE(producer.write_available() == count);
+    std::uint32_t value = 0;
+    REQUIRE(consumer.pop(value) == RingStatus::kOk);
+    REQUIRE(value == next_expected++);
+  }
+  // A consumer attached later (a restarted one) starts where the shared index says.
+  RingConsumer<std::uint32_t, kCapacity> again(*Ring::attach(memory));
+  std::uint32_t value = 0;
+  REQUIRE(again.peek(0, value) == RingStatus::kOk);
+  REQUIRE(value == next_expected);
+}
+
 namespace {
 
 // The ring's shared bytes, as a hostile peer sees them: the layout SpscRing documents.
@@ -66,6 +105,8 @@ TEST_CASE("ring: a peer index out of range is refused, for each side") {
     region.raw().head = bad;  // the producer is hostile: the consumer must refuse
     std::uint32_t out = 0;
     CHECK(consumer.pop(out) == RingStatus::kCorrupt);
+    CHECK(consumer.peek(0, out) == RingStatus::kCorrupt);
+    CHECK(consumer.discard(1) == RingStatus::kCorrupt);
     CHECK(consumer.read_available() == 0);
     CHECK(consumer.corrupt());
     region.raw().head = 1;  // and it stays refused: a broken peer is not believed again

@@ -58,10 +58,13 @@ void root(ukernel::word boot_info) {
 
 // The images live as long as the run: declare before the Simulation, so it is gone first.
 struct Images {
-  explicit Images(const std::string& directory) {
+  explicit Images(const RunOptions& options) {
     for (std::size_t i = 0; i < kServerCount; ++i) {
-      g_images[i] = std::make_unique<Image>(directory + "/system_" +
-                                            std::string(kSystem.servers[i].name) + ".so");
+      std::string name(kSystem.servers[i].name);
+      std::string directory = options.image_directory;
+      for (const auto& [server, folder] : options.image_folders)
+        if (server == name) directory = folder;
+      g_images[i] = std::make_unique<Image>(directory + "/system_" + name + ".so");
     }
   }
   ~Images() {
@@ -116,7 +119,7 @@ std::unique_ptr<HostedDisk> attach_disk(const RunOptions& options) {
 
 std::string run_script(const RunOptions& options, const std::vector<std::string>& lines,
                        std::uint64_t line_gap_ns) {
-  Images images(options.image_directory);
+  Images images(options);
   ukernel::hosted::reset_devices();
   ukernel::hosted::console_echo(options.echo);
   std::string transcript;
@@ -156,7 +159,7 @@ std::string run_script(const RunOptions& options, const std::vector<std::string>
 }
 
 int run_interactive(const RunOptions& options) {
-  Images images(options.image_directory);
+  Images images(options);
   ukernel::hosted::reset_devices();
   ukernel::hosted::console_echo(true);
   // The shell edits lines itself: the terminal passes keys through unechoed.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ukernel::hosted {
@@ -26,6 +27,9 @@ struct RunReport {
 
 struct RunOptions {
   std::string image_directory;  // where system_<name>.so are
+  // Servers whose system_<name>.so is taken from another folder: {name, folder} (ukernel-dst
+  // --planted loads the console from planted/, docs/fuzzing.md).
+  std::vector<std::pair<std::string, std::string>> image_folders{};
   std::uint64_t seed = 1;
   unsigned preempt_one_in = 0;  // > 0: seeded random preemption
   bool echo = false;            // copy the transcript to stdout as it is written

@@ -15,6 +15,11 @@
 //   irqdelay:L@N+D       interrupt line L's Nth interrupt arrives D ns late
 //   irqdup:L@N+D         ... arrives, and again D ns later
 //   irqdrop:L@N          ... never arrives
+//   blkfail@N            the block device model's Nth request (from 1, counted over the run)
+//                        completes with an I/O error, the disk untouched
+//   blkdelay@N+D         ... is served D ns later than it would have been
+//   netdrop@N            the network device model's Nth frame (sent or received, from 1) is
+//                        lost on the wire
 //
 // TARGET is a server image's name (a thread runs in image "system_names.so": "names") or "#ID",
 // a kernel thread id as the trace shows it. Faults are separated by ','; "" is no fault.
@@ -35,7 +40,10 @@ enum class FaultType : std::uint8_t {
   kClockJump,
   kIrqDelay,
   kIrqDuplicate,
-  kIrqDrop
+  kIrqDrop,
+  kBlockFail,
+  kBlockDelay,
+  kNetDrop
 };
 
 struct Fault {
@@ -43,14 +51,16 @@ struct Fault {
   std::string target;        // kill, delay: an image name or "#ID"
   unsigned line = 0;         // irq*: the interrupt line
   std::uint64_t at = 0;      // kill, delay: the Nth system call (from 1); jump: virtual time ns;
-                             // irq*: the line's Nth interrupt (from 1)
-  std::uint64_t amount = 0;  // jump, irqdelay, irqdup: ns
+                             // irq*: the line's Nth interrupt (from 1); blk*: the Nth block
+                             // request; netdrop: the Nth frame
+  std::uint64_t amount = 0;  // jump, irqdelay, irqdup, blkdelay: ns
   bool operator==(const Fault&) const = default;
 };
 
 bool is_thread_fault(FaultType type);  // kill, delay
 bool is_irq_fault(FaultType type);     // irqdelay, irqdup, irqdrop
-bool has_amount(FaultType type);       // jump, irqdelay, irqdup
+bool is_device_fault(FaultType type);  // blkfail, blkdelay, netdrop
+bool has_amount(FaultType type);       // jump, irqdelay, irqdup, blkdelay
 
 struct FaultSchedule {
   std::vector<Fault> faults;
@@ -70,6 +80,10 @@ struct FaultSpace {
   std::vector<unsigned> irq_lines;  // lines whose interrupts may be delayed or duplicated
   std::uint64_t max_irq = 100;      // ... the line's interrupt 1..max_irq
   bool drop_irqs = false;           // a lost edge is a fault most drivers do not claim to survive
+  bool block_faults = false;        // failed and delayed block requests
+  bool net_faults = false;          // lost frames
+  std::uint64_t max_request = 100;  // ... at the device's request or frame 1..max_request
+  std::uint64_t max_device_delay_ns = 50'000'000;
 };
 
 // `count` faults drawn from `space` by `seed` alone.

@@ -53,4 +53,10 @@ struct ImageAddress {
 };
 ImageAddress image_address(word address);
 
+// The same for every host address a trace may record: a server image's (image_address), else
+// one in the program or a shared library it was started with, named by its file ("program" for
+// the program itself), relative to where the loader put it. ASLR moves them all from one process
+// to the next, so a trace names them this way to compare with a replay's in another process.
+ImageAddress loaded_object_address(word address);
+
 }  // namespace ukernel::hosted

@@ -13,11 +13,12 @@
 
 namespace ukernel::hosted {
 
-// On hosted, servers are shared objects loaded where the host's loader chooses (ASLR): a host
-// address inside a server image (an entry point a restart passes, say) is written as the tag,
-// the image's number (in the order the run's trace first named images) and the offset in the
-// image (image_address in ukernel/hosted/image.hpp, asked when the event is recorded), so traces
-// of two runs compare.
+// On hosted, servers are shared objects loaded where the host's loader chooses (ASLR), and so
+// are the program and its libraries: a host address inside any of them (an entry point a restart
+// passes, a function of the program a test sends) is written as the tag, the image's number (in
+// the order the run's trace first named images) and the offset in the image
+// (loaded_object_address in ukernel/hosted/image.hpp, asked when the event is recorded), so
+// traces of two runs, in one process or two, compare.
 inline constexpr std::uint64_t kImageAddressTag = std::uint64_t{0xfe} << 56;
 inline constexpr unsigned kImageIndexShift = 40;
 

@@ -7,9 +7,10 @@
 // descriptors. The request is served at a virtual time chosen by the test (a fixed schedule or
 // a seeded pseudo-random delay, so runs repeat exactly) through Bus::at(): then the data moves
 // with pread/pwrite on the image's file descriptor, the status byte is written and the chain
-// completes. Errors the test injects (by request number or by sector range) make the status
-// IOERR without touching the image. A data or status buffer outside RAM fails the request with
-// IOERR (or, if the status byte itself is outside RAM, completes it with nothing written).
+// completes. Errors the test injects (by request number or by sector range, or a fault
+// schedule's blkfail, hosted/faults.hpp) make the status IOERR without touching the image. A data
+// or status buffer outside RAM fails the request with IOERR (or, if the status byte itself is
+// outside RAM, completes it with nothing written).
 #pragma once
 
 #include <cstdint>
@@ -70,8 +71,9 @@ class VirtioBlkModel final : public VirtioBackend {
   struct SectorRange {
     word first, count;
   };
+  // `injected`: a fault schedule fails this request (hosted/faults.hpp's blkfail).
   std::uint8_t serve(VirtioPciFunction& function, const VirtioChain& chain, unsigned number,
-                     std::uint32_t& written);
+                     bool injected, std::uint32_t& written);
 
   int fd_;
   word capacity_sectors_;

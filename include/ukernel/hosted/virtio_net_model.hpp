@@ -55,6 +55,10 @@ class VirtioNetModel final : public VirtioBackend, public WireEndpoint {
     std::uint64_t rx_partial_checksums = 0;  // delivered with NEEDS_CSUM
     std::uint64_t tx_frames = 0;             // put on the wire
     std::uint64_t tx_errors = 0;             // completed without sending
+    // Lost to a fault schedule's netdrop (hosted/faults.hpp): sent frames the wire lost (their
+    // transmission completes as usual), frames from the wire never delivered.
+    std::uint64_t tx_lost_by_fault = 0;
+    std::uint64_t rx_lost_by_fault = 0;
   };
 
   // Attaches the model to end `side` of `wire` (it detaches when destroyed).

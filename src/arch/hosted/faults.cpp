@@ -21,6 +21,8 @@ constexpr Name kNames[] = {
     {FaultType::kKill, "kill"},           {FaultType::kDelay, "delay"},
     {FaultType::kClockJump, "jump"},      {FaultType::kIrqDelay, "irqdelay"},
     {FaultType::kIrqDuplicate, "irqdup"}, {FaultType::kIrqDrop, "irqdrop"},
+    {FaultType::kBlockFail, "blkfail"},   {FaultType::kBlockDelay, "blkdelay"},
+    {FaultType::kNetDrop, "netdrop"},
 };
 
 std::string_view name_of(FaultType type) {
@@ -37,8 +39,12 @@ bool is_thread_fault(FaultType t) {
 bool is_irq_fault(FaultType t) {
   return t == FaultType::kIrqDelay || t == FaultType::kIrqDuplicate || t == FaultType::kIrqDrop;
 }
+bool is_device_fault(FaultType t) {
+  return t == FaultType::kBlockFail || t == FaultType::kBlockDelay || t == FaultType::kNetDrop;
+}
 bool has_amount(FaultType t) {
-  return t == FaultType::kClockJump || t == FaultType::kIrqDelay || t == FaultType::kIrqDuplicate;
+  return t == FaultType::kClockJump || t == FaultType::kIrqDelay || t == FaultType::kIrqDuplicate ||
+         t == FaultType::kBlockDelay;
 }
 
 namespace {
@@ -71,7 +77,7 @@ std::optional<Fault> parse_one(std::string_view item, std::string& error) {
   }
   if (!known) {
     error = "unknown fault \"" + std::string(kind) +
-            "\" (kill, delay, jump, irqdelay, irqdup, irqdrop)";
+            "\" (kill, delay, jump, irqdelay, irqdup, irqdrop, blkfail, blkdelay, netdrop)";
     return std::nullopt;
   }
   std::size_t plus = tail.find('+');
@@ -102,7 +108,7 @@ std::optional<Fault> parse_one(std::string_view item, std::string& error) {
     }
     f.line = unsigned(line);
   } else if (!target.empty()) {
-    error = "\"" + std::string(item) + "\": jump takes no target";
+    error = "\"" + std::string(item) + "\": " + std::string(kind) + " takes no target";
     return std::nullopt;
   }
   return f;
@@ -158,6 +164,9 @@ FaultSchedule random_faults(std::uint64_t seed, std::size_t count, const FaultSp
     kinds.insert(kinds.end(), {FaultType::kIrqDelay, FaultType::kIrqDuplicate});
     if (space.drop_irqs) kinds.push_back(FaultType::kIrqDrop);
   }
+  if (space.block_faults)
+    kinds.insert(kinds.end(), {FaultType::kBlockFail, FaultType::kBlockDelay});
+  if (space.net_faults) kinds.push_back(FaultType::kNetDrop);
   FaultSchedule schedule;
   if (kinds.empty()) return schedule;
   for (std::size_t i = 0; i < count; ++i) {
@@ -169,6 +178,9 @@ FaultSchedule random_faults(std::uint64_t seed, std::size_t count, const FaultSp
     } else if (f.type == FaultType::kClockJump) {
       f.at = mix(rng) % space.horizon_ns;
       f.amount = 1 + mix(rng) % space.max_jump_ns;
+    } else if (is_device_fault(f.type)) {
+      f.at = 1 + mix(rng) % space.max_request;
+      if (has_amount(f.type)) f.amount = 1 + mix(rng) % space.max_device_delay_ns;
     } else {
       f.line = space.irq_lines[mix(rng) % space.irq_lines.size()];
       f.at = 1 + mix(rng) % space.max_irq;
@@ -217,6 +229,8 @@ struct FaultState {
   const hosted::FaultSchedule* schedule = nullptr;
   std::vector<std::uint64_t> calls;                   // per fault: its target's system calls so far
   std::uint64_t interrupts[Machine::kIrqLines] = {};  // interrupts per line so far
+  std::uint64_t block_requests = 0;                   // block requests so far
+  std::uint64_t net_frames = 0;                       // frames so far
   std::vector<bool> fired;
   std::string log;
 };
@@ -325,6 +339,42 @@ bool fault_at_interrupt(HostedState& s, unsigned line, std::uint64_t& at_ns) {
     }
   }
   return true;
+}
+
+}  // namespace ukernel::arch
+
+namespace ukernel::arch {
+
+bool fault_at_block_request(HostedState& s, std::uint64_t& delay_ns) {
+  FaultState& f = *s.faults;
+  std::uint64_t n = ++f.block_requests;
+  bool fail = false;
+  for (std::size_t i = 0; i < f.schedule->faults.size(); ++i) {
+    const hosted::Fault& fault = f.schedule->faults[i];
+    if (f.fired[i] || fault.at != n) continue;
+    if (fault.type == hosted::FaultType::kBlockFail) {
+      note(f, i, s, "fail block request " + std::to_string(n));
+      fail = true;
+    } else if (fault.type == hosted::FaultType::kBlockDelay) {
+      note(f, i, s,
+           "delay block request " + std::to_string(n) + " by " + std::to_string(fault.amount) +
+               " ns");
+      delay_ns += fault.amount;
+    }
+  }
+  return fail;
+}
+
+bool fault_at_net_frame(HostedState& s) {
+  FaultState& f = *s.faults;
+  std::uint64_t n = ++f.net_frames;
+  for (std::size_t i = 0; i < f.schedule->faults.size(); ++i) {
+    const hosted::Fault& fault = f.schedule->faults[i];
+    if (f.fired[i] || fault.type != hosted::FaultType::kNetDrop || fault.at != n) continue;
+    note(f, i, s, "drop frame " + std::to_string(n));
+    return true;
+  }
+  return false;
 }
 
 }  // namespace ukernel::arch

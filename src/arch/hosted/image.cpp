@@ -126,4 +126,53 @@ ImageAddress image_address(word address) {
   return {};
 }
 
+namespace {
+
+// The program and the libraries it started with, found once: they stay where they are for the
+// life of the process. Server images (loaded from /proc/self/fd/N) come and go: g_loaded has
+// them.
+struct Object {
+  word base;
+  word end;
+  std::string name;
+};
+
+int add_object(dl_phdr_info* info, std::size_t, void* data) {
+  auto* objects = static_cast<std::vector<Object>*>(data);
+  std::string path = info->dlpi_name != nullptr ? info->dlpi_name : "";
+  if (path.starts_with("/proc/self/fd/")) return 0;
+  Object object{word(info->dlpi_addr), 0, path.empty() ? "program" : stem(path)};
+  bool first = true;
+  for (unsigned i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD) continue;
+    word start = word(info->dlpi_addr + ph.p_vaddr);
+    word end = start + word(ph.p_memsz);
+    if (first || end > object.end) object.end = end;
+    first = false;
+  }
+  // The program is the first object the loader reports (with no name); a library's name is its
+  // path. A later nameless object (the vDSO on some kernels) is left out.
+  if (!first && (!path.empty() || objects->empty())) objects->push_back(object);
+  return 0;
+}
+
+const std::vector<Object>& startup_objects() {
+  static const std::vector<Object> objects = [] {
+    std::vector<Object> found;
+    dl_iterate_phdr(add_object, &found);
+    return found;
+  }();
+  return objects;
+}
+
+}  // namespace
+
+ImageAddress loaded_object_address(word address) {
+  if (ImageAddress where = image_address(address); !where.image.empty()) return where;
+  for (const Object& o : startup_objects())
+    if (address >= o.base && address < o.end) return {o.name, address - o.base};
+  return {};
+}
+
 }  // namespace ukernel::hosted

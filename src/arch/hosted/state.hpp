@@ -118,6 +118,11 @@ bool fault_at_syscall(HostedState& s);
 // When interrupt `line` is raised at `at_ns` while armed: false to drop it; may move `at_ns`
 // and queue a duplicate.
 bool fault_at_interrupt(HostedState& s, unsigned line, std::uint64_t& at_ns);
+// When the block device model takes a request while armed: true to fail it with an I/O error;
+// may add to `delay_ns`.
+bool fault_at_block_request(HostedState& s, std::uint64_t& delay_ns);
+// When the network device model sends or receives a frame while armed: true to lose it.
+bool fault_at_net_frame(HostedState& s);
 
 void free_all_fibers();
 void install_fault_handlers();

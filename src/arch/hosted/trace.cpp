@@ -310,7 +310,7 @@ std::string trace_json(const std::vector<TraceRecord>& records) {
 namespace ukernel::arch {
 
 word Machine::trace_word(word value) {
-  hosted::ImageAddress where = hosted::image_address(value);
+  hosted::ImageAddress where = hosted::loaded_object_address(value);
   if (where.image.empty()) return value;
   std::vector<std::string>& names = hosted().trace_images;
   std::size_t number = 0;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "state.hpp"
+
 namespace ukernel::hosted {
 
 namespace {
@@ -75,13 +77,16 @@ void VirtioBlkModel::set_random_delays(std::uint64_t seed, std::uint64_t min_ns,
 
 void VirtioBlkModel::process(VirtioPciFunction& function, VirtioChain chain) {
   const unsigned number = submitted_++;
-  const std::uint64_t delay = delay_ ? delay_(number) : 0;
+  std::uint64_t delay = delay_ ? delay_(number) : 0;
+  // A fault schedule (hosted/faults.hpp: blkfail, blkdelay) counts requests over the whole run.
+  arch::HostedState& state = arch::hosted();
+  const bool injected = state.faults != nullptr && arch::fault_at_block_request(state, delay);
   Bus& bus = function.bus();
-  bus.at(bus.now_ns() + delay, [this, &function, chain = std::move(chain), number] {
+  bus.at(bus.now_ns() + delay, [this, &function, chain = std::move(chain), number, injected] {
     // A reset since the request arrived drops it (complete() checks the epoch too).
     if (chain.epoch != function.epoch()) return;
     std::uint32_t written = 0;
-    const std::uint8_t status = serve(function, chain, number, written);
+    const std::uint8_t status = serve(function, chain, number, injected, written);
     ++stats_.requests;
     if (status == kStatusIoError) ++stats_.errors;
     if (status == kStatusUnsupported) ++stats_.unsupported;
@@ -90,7 +95,7 @@ void VirtioBlkModel::process(VirtioPciFunction& function, VirtioChain chain) {
 }
 
 std::uint8_t VirtioBlkModel::serve(VirtioPciFunction& function, const VirtioChain& chain,
-                                   unsigned number, std::uint32_t& written) {
+                                   unsigned number, bool injected, std::uint32_t& written) {
   Bus& bus = function.bus();
   word readable = 0, writable = 0;
   for (const VirtioSegment& segment : chain.segments)
@@ -118,7 +123,8 @@ std::uint8_t VirtioBlkModel::serve(VirtioPciFunction& function, const VirtioChai
   if (type == kTypeFlush) {
     if (!options_.flush) return finish(kStatusUnsupported, 0);
     ++stats_.flushes;
-    if (failing_requests_.count(number) != 0 || ::fsync(fd_) != 0) return finish(kStatusIoError, 0);
+    if (injected || failing_requests_.count(number) != 0 || ::fsync(fd_) != 0)
+      return finish(kStatusIoError, 0);
     return finish(kStatusOk, 0);
   }
   if (type != kTypeIn && type != kTypeOut) return finish(kStatusUnsupported, 0);
@@ -129,7 +135,7 @@ std::uint8_t VirtioBlkModel::serve(VirtioPciFunction& function, const VirtioChai
   if (sector > capacity_sectors_ || sectors > capacity_sectors_ - sector)
     return finish(kStatusIoError, 0);
   if (type == kTypeOut && options_.read_only) return finish(kStatusIoError, 0);
-  bool failing = failing_requests_.count(number) != 0;
+  bool failing = injected || failing_requests_.count(number) != 0;
   for (const SectorRange& range : failing_sectors_)
     failing = failing || (sector < range.first + range.count && range.first < sector + sectors);
   if (failing) return finish(kStatusIoError, 0);

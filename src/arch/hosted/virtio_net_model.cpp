@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include "state.hpp"
+
 namespace ukernel::hosted {
 
 namespace {
@@ -81,7 +83,12 @@ void VirtioNetModel::transmit(VirtioPciFunction& function, const VirtioChain& ch
        std::to_integer<std::uint8_t>(header[1]) == kGsoNone;
   std::vector<std::byte> frame(ok ? frame_bytes : 0);
   ok = ok && read_chain(function.bus(), chain, kHeaderBytes, frame.data(), frame_bytes);
-  if (ok && wire_.send(side_, frame)) {
+  // A fault schedule's netdrop (hosted/faults.hpp) loses the frame on the wire: the driver's
+  // transmission completes as if it had gone out.
+  arch::HostedState& state = arch::hosted();
+  if (ok && state.faults != nullptr && arch::fault_at_net_frame(state)) {
+    ++stats_.tx_lost_by_fault;
+  } else if (ok && wire_.send(side_, frame)) {
     ++stats_.tx_frames;
   } else {
     ++stats_.tx_errors;
@@ -90,6 +97,11 @@ void VirtioNetModel::transmit(VirtioPciFunction& function, const VirtioChain& ch
 }
 
 void VirtioNetModel::receive(std::span<const std::byte> frame) {
+  arch::HostedState& state = arch::hosted();
+  if (state.faults != nullptr && arch::fault_at_net_frame(state)) {
+    ++stats_.rx_lost_by_fault;
+    return;
+  }
   if (function_ == nullptr || rx_buffers_.empty()) {
     ++stats_.rx_dropped_no_buffer;
     return;
