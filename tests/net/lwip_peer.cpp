@@ -53,13 +53,15 @@ ip_addr_t to_ip(ukernel::net::Ipv4Address address) {
 // lwIP's clock: this definition in the executable interposes the library's own (CLOCK_MONOTONIC
 // in Debian's unix port), which lwIP calls through its PLT. Linked with
 // --export-dynamic-symbol=sys_now (tests/net/CMakeLists.txt).
-extern "C" u32_t sys_now(void) { return static_cast<u32_t>(lwip_time_ms()); }
+extern "C" u32_t sys_now(void) {
+  return static_cast<u32_t>(lwip_time_ms());
+}
 
 namespace ukernel::net::test {
 
 struct LwipPeer::State {
   LwipPeer* peer = nullptr;
-  netif interface{};
+  netif interface {};
   tcp_pcb* listener = nullptr;
   tcp_pcb* connection = nullptr;  // ours until we close it or lwIP reports its end
   raw_pcb* icmp = nullptr;
@@ -228,7 +230,9 @@ void LwipPeer::receive(std::span<const std::byte> frame) {
   if (state_->interface.input(packet, &state_->interface) != ERR_OK) pbuf_free(packet);
 }
 
-void LwipPeer::poll() { sys_check_timeouts(); }
+void LwipPeer::poll() {
+  sys_check_timeouts();
+}
 
 std::uint64_t LwipPeer::next_deadline_ns() const {
   const u32_t sleep = sys_timeouts_sleeptime();

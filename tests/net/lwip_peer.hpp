@@ -59,8 +59,7 @@ class LwipPeer final : public hosted::WireEndpoint {
   };
 
   // Attaches to end `side` of `wire`; lwIP's clock is `bus`'s. `seed` seeds LWIP_RAND().
-  LwipPeer(hosted::NetWire& wire, int side, hosted::Bus& bus, const Config& config,
-           unsigned seed);
+  LwipPeer(hosted::NetWire& wire, int side, hosted::Bus& bus, const Config& config, unsigned seed);
   ~LwipPeer();
   LwipPeer(const LwipPeer&) = delete;
   LwipPeer& operator=(const LwipPeer&) = delete;
