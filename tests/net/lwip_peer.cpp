@@ -247,6 +247,7 @@ void LwipPeer::start_probe_timer(std::uint32_t ms) {
 }
 
 bool LwipPeer::listen(std::uint16_t port) {
+  if (state_->listener != nullptr) return false;
   tcp_pcb* pcb = tcp_new();
   if (pcb == nullptr) return false;
   if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
@@ -268,12 +269,12 @@ bool LwipPeer::connect(Ipv4Address to, std::uint16_t port) {
   tcp_pcb* pcb = tcp_new();
   if (pcb == nullptr) return false;
   tcp_arg(pcb, state_.get());
-  tcp_err(pcb, State::failed);
   const ip_addr_t address = to_ip(to);
   if (tcp_connect(pcb, &address, port, State::connected) != ERR_OK) {
-    tcp_abort(pcb);
+    tcp_close(pcb);  // still CLOSED: freed without callbacks
     return false;
   }
+  tcp_err(pcb, State::failed);
   return true;
 }
 

@@ -75,7 +75,9 @@ class LwipPeer final : public hosted::WireEndpoint {
   void start_probe_timer(std::uint32_t ms);
   std::uint64_t probe_fired_ns = 0;
 
-  // TCP, one connection at a time (transfer()). listen: accepts the first connection to `port`.
+  // TCP, one connection at a time (transfer()). listen: accepts the first connection to `port`;
+  // false if lwIP refuses the port or this peer already listens. connect: false if lwIP refuses
+  // (no route, no memory); the connection's end shows in transfer().
   [[nodiscard]] bool listen(std::uint16_t port);
   [[nodiscard]] bool connect(Ipv4Address to, std::uint16_t port);
   // Writes what fits, acknowledges what was read, closes when the transfer is complete.

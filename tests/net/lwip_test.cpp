@@ -191,6 +191,8 @@ TEST_CASE("lwIP connects to our listener: 1 MiB each way, byte-exact", "[net][lw
   CHECK(t.in == end.out);
   CHECK(rig.a.counters().tcp_connections_opened == 1);
   CHECK(rig.a.counters().tcp_retransmit_timeouts == 0);
+  // lwIP's side ends cleanly too (LAST_ACK, or its TIME_WAIT of 2 x 60 s).
+  REQUIRE(rig.run_until([&] { return rig.lwip.connection_released(); }, 300'000));
   CHECK(rig.wire.stats().refused == 0);
   CHECK(rig.lwip.frames_refused == 0);
   check_clean(rig.a);
@@ -199,6 +201,7 @@ TEST_CASE("lwIP connects to our listener: 1 MiB each way, byte-exact", "[net][lw
 TEST_CASE("our stack connects to an lwIP listener: 1 MiB each way, byte-exact", "[net][lwip]") {
   LwipRig rig;
   REQUIRE(rig.lwip.listen(kLwipPort));
+  CHECK_FALSE(rig.lwip.listen(kLwipPort));  // one listener per peer
   rig.lwip.transfer().out = pattern(kMiB, 21);
   rig.lwip.transfer().in_length = kMiB;
   auto client = rig.a.tcp_connect(kAddressB, kLwipPort, rig.now_ms());
