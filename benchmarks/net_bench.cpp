@@ -1,9 +1,11 @@
 // The TCP figure of issue 10: bulk transfer between two instances of the stack
 // (examples/net/stack) over the hosted simulated wire (ukernel/hosted/net_wire.hpp), on a test
-// bus's virtual clock. Stack A connects to B's listener and sends kTransferBytes; B reads and
+// bus's virtual clock. Stack A connects to B's listener and sends 64 MiB; B reads and
 // checks every byte. Nothing waits on real time: the figure is how fast the two stacks and the
 // wire move data on this host's CPU (segmenting, checksums both ways, ACK processing, the wire's
 // copies and event queue), not a link speed.
+//
+// Usage: net_bench [MiB] (64 by default; scripts/bench passes none).
 //
 // Figure, one line on stdout ("NAME VALUE UNIT"), the best of kRepetitions runs of the release
 // build (scripts/bench): hosted.tcp.throughput_mib_s. The program never waits (virtual time), so
@@ -12,9 +14,9 @@
 // not finish, fails the program.
 #include <algorithm>
 #include <array>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <span>
 
@@ -27,7 +29,7 @@ using namespace ukernel::net;
 
 namespace {
 
-constexpr std::size_t kTransferBytes = std::size_t{64} << 20;
+std::size_t g_transfer_bytes = std::size_t{64} << 20;  // argv[1] in MiB, for a quick check
 constexpr int kRepetitions = 3;
 constexpr std::uint64_t kNsPerMs = 1'000'000;
 constexpr std::uint16_t kPort = 5001;
@@ -72,11 +74,11 @@ double run_once() {
   std::size_t sent = 0, checked = 0;
 
   const double start = cpu_seconds();
-  for (std::uint64_t steps = 0; checked < kTransferBytes; ++steps) {
+  for (std::uint64_t steps = 0; checked < g_transfer_bytes; ++steps) {
     if (steps > 100'000'000 || now_ms() > 3'600'000) return -1;
     if (!server.ok()) server = b.tcp_accept(listener.value);
-    while (sent < kTransferBytes) {
-      const std::size_t length = std::min(chunk.size(), kTransferBytes - sent);
+    while (sent < g_transfer_bytes) {
+      const std::size_t length = std::min(chunk.size(), g_transfer_bytes - sent);
       for (std::size_t i = 0; i < length; ++i)
         chunk[i] = pattern_byte(sent + i);
       auto r = a.tcp_send(client.value, std::span(chunk).first(length), now_ms());
@@ -109,7 +111,15 @@ double run_once() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const long mib = std::strtol(argv[1], nullptr, 10);
+    if (mib <= 0 || mib > 4096) {
+      std::fprintf(stderr, "usage: net_bench [MiB, 1 to 4096; 64 by default]\n");
+      return 2;
+    }
+    g_transfer_bytes = static_cast<std::size_t>(mib) << 20;
+  }
   double best = 0;
   for (int i = 0; i < kRepetitions; ++i) {
     const double seconds = run_once();
@@ -120,6 +130,6 @@ int main() {
     if (best == 0 || seconds < best) best = seconds;
   }
   std::printf("hosted.tcp.throughput_mib_s %.1f MiB/s\n",
-              static_cast<double>(kTransferBytes >> 20) / best);
+              static_cast<double>(g_transfer_bytes >> 20) / best);
   return 0;
 }

@@ -61,13 +61,13 @@ namespace ukernel::net::test {
 
 struct LwipPeer::State {
   LwipPeer* peer = nullptr;
-  netif interface {};
+  netif network_interface{};
   tcp_pcb* listener = nullptr;
   tcp_pcb* connection = nullptr;  // ours until we close it or lwIP reports its end
   raw_pcb* icmp = nullptr;
 
-  static err_t init_interface(netif* interface);
-  static err_t link_output(netif* interface, pbuf* packet);
+  static err_t init_interface(netif* network_interface);
+  static err_t link_output(netif* network_interface, pbuf* packet);
   static err_t accepted(void* arg, tcp_pcb* pcb, err_t error);
   static err_t connected(void* arg, tcp_pcb* pcb, err_t error);
   static err_t received(void* arg, tcp_pcb* pcb, pbuf* packet, err_t error);
@@ -84,21 +84,21 @@ struct LwipPeer::State {
   }
 };
 
-err_t LwipPeer::State::init_interface(netif* interface) {
-  auto* state = static_cast<State*>(interface->state);
-  interface->hwaddr_len = ETH_HWADDR_LEN;
-  std::memcpy(interface->hwaddr, state->peer->config_mac_.data(), ETH_HWADDR_LEN);
-  interface->mtu = 1500;
-  interface->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
-  interface->name[0] = 'l';
-  interface->name[1] = 'w';
-  interface->output = etharp_output;
-  interface->linkoutput = link_output;
+err_t LwipPeer::State::init_interface(netif* network_interface) {
+  auto* state = static_cast<State*>(network_interface->state);
+  network_interface->hwaddr_len = ETH_HWADDR_LEN;
+  std::memcpy(network_interface->hwaddr, state->peer->config_mac_.data(), ETH_HWADDR_LEN);
+  network_interface->mtu = 1500;
+  network_interface->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+  network_interface->name[0] = 'l';
+  network_interface->name[1] = 'w';
+  network_interface->output = etharp_output;
+  network_interface->linkoutput = link_output;
   return ERR_OK;
 }
 
-err_t LwipPeer::State::link_output(netif* interface, pbuf* packet) {
-  auto* state = static_cast<State*>(interface->state);
+err_t LwipPeer::State::link_output(netif* network_interface, pbuf* packet) {
+  auto* state = static_cast<State*>(network_interface->state);
   std::vector<std::byte> frame(packet->tot_len);
   if (pbuf_copy_partial(packet, frame.data(), packet->tot_len, 0) != packet->tot_len)
     return ERR_BUF;
@@ -195,10 +195,10 @@ LwipPeer::LwipPeer(hosted::NetWire& wire, int side, hosted::Bus& bus, const Conf
   state_->peer = this;
   const ip4_addr_t address = to_ip4(config.address), netmask = to_ip4(config.netmask),
                    gateway = to_ip4(0);
-  netif_add(&state_->interface, &address, &netmask, &gateway, state_.get(), State::init_interface,
-            ethernet_input);
-  netif_set_up(&state_->interface);
-  netif_set_link_up(&state_->interface);
+  netif_add(&state_->network_interface, &address, &netmask, &gateway, state_.get(),
+            State::init_interface, ethernet_input);
+  netif_set_up(&state_->network_interface);
+  netif_set_link_up(&state_->network_interface);
   state_->icmp = raw_new(IP_PROTO_ICMP);
   raw_recv(state_->icmp, State::icmp_received, state_.get());
   wire_.attach(side_, this);
@@ -214,8 +214,8 @@ LwipPeer::~LwipPeer() {
   if (state_->listener != nullptr) tcp_close(state_->listener);
   raw_remove(state_->icmp);
   sys_untimeout(State::probe, state_.get());
-  netif_set_down(&state_->interface);
-  netif_remove(&state_->interface);
+  netif_set_down(&state_->network_interface);
+  netif_remove(&state_->network_interface);
   (void)lwip_time_ms();
   g_clock_bus = nullptr;
 }
@@ -227,7 +227,8 @@ void LwipPeer::receive(std::span<const std::byte> frame) {
   pbuf* packet = pbuf_alloc(PBUF_RAW, static_cast<u16_t>(frame.size()), PBUF_RAM);
   if (packet == nullptr) return;
   pbuf_take(packet, frame.data(), static_cast<u16_t>(frame.size()));
-  if (state_->interface.input(packet, &state_->interface) != ERR_OK) pbuf_free(packet);
+  if (state_->network_interface.input(packet, &state_->network_interface) != ERR_OK)
+    pbuf_free(packet);
 }
 
 void LwipPeer::poll() {
@@ -333,7 +334,7 @@ bool LwipPeer::arp_lookup(Ipv4Address address, MacAddress& mac) const {
   const ip4_addr_t ip = to_ip4(address);
   eth_addr* found_mac = nullptr;
   const ip4_addr_t* found_ip = nullptr;
-  if (etharp_find_addr(&state_->interface, &ip, &found_mac, &found_ip) < 0) return false;
+  if (etharp_find_addr(&state_->network_interface, &ip, &found_mac, &found_ip) < 0) return false;
   std::memcpy(mac.data(), found_mac->addr, mac.size());
   return true;
 }
