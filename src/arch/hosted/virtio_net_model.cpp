@@ -25,13 +25,13 @@ void store_le16(std::span<std::byte> bytes, std::size_t at, std::uint16_t value)
 
 }  // namespace
 
-VirtioNetModel::VirtioNetModel(NetWire& wire, int side, const Options& options)
-    : wire_(wire), side_(side), options_(options) {
-  wire_.attach(side_, this);
+VirtioNetModel::VirtioNetModel(NetAttachment& attachment, const Options& options)
+    : attachment_(attachment), options_(options) {
+  attachment_.attach(this);
 }
 
 VirtioNetModel::~VirtioNetModel() {
-  wire_.attach(side_, nullptr);
+  attachment_.attach(nullptr);
 }
 
 std::uint64_t VirtioNetModel::features() const {
@@ -81,7 +81,7 @@ void VirtioNetModel::transmit(VirtioPciFunction& function, const VirtioChain& ch
        std::to_integer<std::uint8_t>(header[1]) == kGsoNone;
   std::vector<std::byte> frame(ok ? frame_bytes : 0);
   ok = ok && read_chain(function.bus(), chain, kHeaderBytes, frame.data(), frame_bytes);
-  if (ok && wire_.send(side_, frame)) {
+  if (ok && attachment_.send(frame)) {
     ++stats_.tx_frames;
   } else {
     ++stats_.tx_errors;
