@@ -75,7 +75,7 @@ void Stack::arp_input(std::span<const std::byte> packet, std::uint64_t now_ms) {
     return;
   }
   // RFC 826's merge: refresh a mapping we hold; learn a new one only if the packet is for us.
-  const bool for_us = target_ip == config_.address;
+  const bool for_us = config_.address != 0 && target_ip == config_.address;  // 0: none yet
   if (for_us || arp_.knows(sender_ip)) {
     arp_.learn(sender_ip, sender_mac, now_ms);
     arp_.release(sender_ip, [&](std::span<const std::byte> waiting) {
@@ -212,8 +212,12 @@ void Stack::ip_input(std::span<const std::byte> packet, std::uint64_t now_ms) {
   ip.header = header;
   ip.payload = packet.subspan(header_length, total - header_length);
   const Ipv4Address subnet_broadcast = config_.address | ~config_.netmask;
-  if (ip.destination != config_.address && ip.destination != 0xffffffff &&
-      ip.destination != subnet_broadcast) {
+  // Without an address yet (DHCP in progress) only the limited broadcast is for us.
+  const bool ours = config_.address == 0 ? ip.destination == 0xffffffff
+                                         : ip.destination == config_.address ||
+                                               ip.destination == 0xffffffff ||
+                                               ip.destination == subnet_broadcast;
+  if (!ours) {
     ++counters_.ip_dropped_not_for_us;
     return;
   }
