@@ -185,6 +185,24 @@ TEST_CASE("dhcp: DISCOVER, OFFER, REQUEST and ACK give the stack its lease", "[n
   REQUIRE(d.run_until([&] { return d.net.b.take_echo_reply().ok(); }, 5'000));
 }
 
+TEST_CASE("dhcp: 0.0.0.0 is a source only for broadcast UDP", "[net][dhcp]") {
+  TwoStacks net;
+  auto server = net.a.udp_bind(kDhcpServerPort);
+  REQUIRE(server.ok());
+  const Bytes data(4);
+  net.a.input(ethernet(kBroadcastMac, kMacB, kEtherTypeIpv4,
+                       ipv4_packet(0, 0xffffffff, kProtocolUdp,
+                                   udp_datagram(0, 0xffffffff, 68, 67, data))),
+              net.now);
+  CHECK(net.a.counters().udp_received == 1);
+  net.a.input(to_a(ipv4_packet(0, kAddressA, kProtocolUdp, udp_datagram(0, kAddressA, 68, 67, data))),
+              net.now);
+  net.a.input(ethernet(kBroadcastMac, kMacB, kEtherTypeIpv4,
+                       ipv4_packet(0, 0xffffffff, kProtocolIcmp, icmp_echo_request(1, 1, 8))),
+              net.now);
+  CHECK(net.a.counters().ip_dropped_bad_source == 2);
+}
+
 TEST_CASE("dhcp: a stack without an address takes only broadcast IP", "[net][dhcp]") {
   TwoStacks net;
   net.a.set_address(0, 0, 0);

@@ -221,7 +221,11 @@ void Stack::ip_input(std::span<const std::byte> packet, std::uint64_t now_ms) {
     ++counters_.ip_dropped_not_for_us;
     return;
   }
-  if (ip.source == 0 || ip.source == 0xffffffff || ip.source == config_.address ||
+  // 0.0.0.0 is a source only for a host that has no address yet, broadcasting UDP (a DHCP
+  // client's DISCOVER and REQUEST, RFC 1122 3.2.1.3 and RFC 2131 4.1).
+  const bool unconfigured_sender = ip.source == 0 && ip.destination == 0xffffffff &&
+                                   ip.protocol == kProtocolUdp;
+  if ((ip.source == 0 && !unconfigured_sender) || ip.source == 0xffffffff || ip.source == config_.address ||
       (ip.source >> 28) == 0xe || (is_local(ip.source) && ip.source == subnet_broadcast)) {
     ++counters_.ip_dropped_bad_source;
     return;
