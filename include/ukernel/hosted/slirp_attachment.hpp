@@ -3,7 +3,7 @@
 // How this works: SlirpAttachment is a NetAttachment (hosted/net_wire.hpp) whose other side is a
 // libslirp instance, the user-mode TCP/IP emulation QEMU's `-netdev user` uses. Frames the device
 // sends go into slirp (slirp_input); slirp's answers (ARP, DHCP from its built-in server, TCP
-// from host sockets it proxies) are queued and handed to the device from poll(). Host TCP ports
+// from host sockets it proxies) are queued and handed to the device from deliver(). Host TCP ports
 // are forwarded to the guest as with QEMU's `hostfwd=tcp:127.0.0.1:PORT-:GUEST_PORT`: a host
 // client connecting to 127.0.0.1:PORT reaches the guest's port. No root is needed: slirp uses
 // ordinary sockets.
@@ -79,10 +79,14 @@ class SlirpAttachment final : public NetAttachment {
   bool send(std::span<const std::byte> frame) override;
   void attach(WireEndpoint* endpoint) override { endpoint_ = endpoint; }
 
-  // Waits up to timeout_ms (0: does not wait) for slirp's sockets, lets slirp handle what is
-  // ready and its timers, then hands every queued frame to the device. Returns the number of
-  // frames handed over.
-  std::size_t poll(int timeout_ms);
+  // Waits up to timeout_ms (0: does not wait; at once if frames are queued) for slirp's
+  // sockets, and lets slirp handle what is ready and its timers. What slirp sends the device is
+  // queued (up to Options::max_queued_frames; more is dropped and counted, and TCP retransmits).
+  void poll(int timeout_ms);
+  // Hands at most max_frames queued frames to the attached device (as many as it has receive
+  // buffers for: VirtioNetModel::receive_buffers()); returns how many.
+  std::size_t deliver(std::size_t max_frames);
+  std::size_t queued() const { return to_device_.size(); }
 
   // The time slirp's clock reads (CLOCK_MONOTONIC), in nanoseconds.
   static std::uint64_t now_ns();

@@ -180,7 +180,7 @@ void SlirpAttachment::run_timers() {
   }
 }
 
-std::size_t SlirpAttachment::poll(int timeout_ms) {
+void SlirpAttachment::poll(int timeout_ms) {
   std::uint32_t timeout = static_cast<std::uint32_t>(std::max(timeout_ms, 0));
   if (!to_device_.empty()) timeout = 0;
   const auto now_ms = static_cast<std::int64_t>(now_ns() / 1'000'000);
@@ -193,9 +193,11 @@ std::size_t SlirpAttachment::poll(int timeout_ms) {
   const int ready = ::poll(poll_fds_.data(), poll_fds_.size(), static_cast<int>(timeout));
   slirp_pollfds_poll(slirp_, ready < 0 ? 1 : 0, SlirpCallbacks::get_revents, this);
   run_timers();
+}
 
+std::size_t SlirpAttachment::deliver(std::size_t max_frames) {
   std::size_t handed = 0;
-  while (!to_device_.empty()) {
+  while (handed < max_frames && !to_device_.empty()) {
     const std::vector<std::byte> frame = std::move(to_device_.front());
     to_device_.pop_front();
     if (endpoint_ == nullptr) {
