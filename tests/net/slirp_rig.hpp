@@ -61,8 +61,11 @@ class SlirpRig {
 
   // A rig whose stack has no address yet (DHCP gives it one), with 127.0.0.1:host_port()
   // forwarded to port 80. error() says why if it could not be built (ok() is false).
-  SlirpRig() : bus_(16 << 20), pool_(std::make_unique<TcpConnection[]>(kConnections)) {
+  // restricted: slirp's default here (see hosted/slirp_attachment.hpp); false is QEMU's.
+  explicit SlirpRig(bool restricted = true)
+      : bus_(16 << 20), pool_(std::make_unique<TcpConnection[]>(kConnections)) {
     hosted::SlirpAttachment::Options options;
+    options.restricted = restricted;
     for (int attempt = 0; attempt < 8 && slirp_ == nullptr; ++attempt) {
       port_ = free_local_port();
       options.forwards = {{port_, 80}};
@@ -160,6 +163,7 @@ class SlirpRig {
   // The driver server's and the stack server's work when notified, until neither has news.
   void service() {
     for (int pass = 0; pass < 16; ++pass) {
+      if (!bridge_->device_done()) ++device_faults;  // the model broke a queue: a bug
       bool news = bridge_->take_posted();
       port.poll([this](std::span<const std::byte> frame) { stack->input(frame, now_ms()); });
       port.reclaim();
@@ -187,6 +191,7 @@ class SlirpRig {
 
  public:
   packet::StackPort port;
+  unsigned device_faults = 0;
   std::optional<Stack> stack;
   std::optional<DhcpClient> dhcp;
 };
