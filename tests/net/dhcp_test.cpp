@@ -19,9 +19,9 @@ struct ReplySpec {
   std::uint32_t xid = 0;
   MacAddress chaddr = kMacA;
   Ipv4Address yiaddr = kLeased;
-  int type = 2;  // option 53; -1: left out
-  Ipv4Address server = kAddressB;  // option 54; 0: left out
-  std::uint32_t lease_seconds = 3600;  // option 51; 0: left out
+  int type = 2;                                         // option 53; -1: left out
+  Ipv4Address server = kAddressB;                       // option 54; 0: left out
+  std::uint32_t lease_seconds = 3600;                   // option 51; 0: left out
   std::uint32_t renew_seconds = 0, rebind_seconds = 0;  // 0: left out
   bool cookie = true;
   bool end = true;
@@ -62,10 +62,10 @@ Bytes dhcp_reply(const ReplySpec& spec) {
 
 // A reply as B would broadcast it, for feeding into A directly.
 Bytes reply_frame(std::span<const std::byte> payload, std::uint16_t from_port = kDhcpServerPort) {
-  return ethernet(kBroadcastMac, kMacB, kEtherTypeIpv4,
-                  ipv4_packet(kAddressB, 0xffffffff, kProtocolUdp,
-                              udp_datagram(kAddressB, 0xffffffff, from_port, kDhcpClientPort,
-                                           payload)));
+  return ethernet(
+      kBroadcastMac, kMacB, kEtherTypeIpv4,
+      ipv4_packet(kAddressB, 0xffffffff, kProtocolUdp,
+                  udp_datagram(kAddressB, 0xffffffff, from_port, kDhcpClientPort, payload)));
 }
 
 // What a client's request said.
@@ -190,13 +190,14 @@ TEST_CASE("dhcp: 0.0.0.0 is a source only for broadcast UDP", "[net][dhcp]") {
   auto server = net.a.udp_bind(kDhcpServerPort);
   REQUIRE(server.ok());
   const Bytes data(4);
-  net.a.input(ethernet(kBroadcastMac, kMacB, kEtherTypeIpv4,
-                       ipv4_packet(0, 0xffffffff, kProtocolUdp,
-                                   udp_datagram(0, 0xffffffff, 68, 67, data))),
-              net.now);
+  net.a.input(
+      ethernet(kBroadcastMac, kMacB, kEtherTypeIpv4,
+               ipv4_packet(0, 0xffffffff, kProtocolUdp, udp_datagram(0, 0xffffffff, 68, 67, data))),
+      net.now);
   CHECK(net.a.counters().udp_received == 1);
-  net.a.input(to_a(ipv4_packet(0, kAddressA, kProtocolUdp, udp_datagram(0, kAddressA, 68, 67, data))),
-              net.now);
+  net.a.input(
+      to_a(ipv4_packet(0, kAddressA, kProtocolUdp, udp_datagram(0, kAddressA, 68, 67, data))),
+      net.now);
   net.a.input(ethernet(kBroadcastMac, kMacB, kEtherTypeIpv4,
                        ipv4_packet(0, 0xffffffff, kProtocolIcmp, icmp_echo_request(1, 1, 8))),
               net.now);
@@ -207,9 +208,9 @@ TEST_CASE("dhcp: a stack without an address takes only broadcast IP", "[net][dhc
   TwoStacks net;
   net.a.set_address(0, 0, 0);
   const Bytes data(4);
-  net.a.input(to_a(ipv4_packet(kAddressB, 0, kProtocolUdp,
-                               udp_datagram(kAddressB, 0, 67, 68, data))),
-              net.now);
+  net.a.input(
+      to_a(ipv4_packet(kAddressB, 0, kProtocolUdp, udp_datagram(kAddressB, 0, 67, 68, data))),
+      net.now);
   CHECK(net.a.counters().ip_dropped_not_for_us == 1);
   CHECK(net.a.counters().udp_received == 0);
 }
@@ -392,8 +393,7 @@ TEST_CASE("dhcp: a NAK starts over with a new transaction", "[net][dhcp]") {
   CHECK(d.server.requests[2].xid != d.server.requests[0].xid);
 }
 
-TEST_CASE("dhcp: a lease is renewed at T1 by unicast, and lost when it runs out",
-          "[net][dhcp]") {
+TEST_CASE("dhcp: a lease is renewed at T1 by unicast, and lost when it runs out", "[net][dhcp]") {
   DhcpNet d;
   bool silent = false;
   d.server.answer = [&](const Request& r) -> std::optional<ReplySpec> {

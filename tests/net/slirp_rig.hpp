@@ -78,9 +78,9 @@ class SlirpRig {
     model_.emplace(*slirp_, model_options);
     function_.emplace(bus_, *model_, hosted::VirtioPciFunction::Options{});
     window_.device = &*function_;
-    function_->pci().config_write(virtio::pci::kCommand, 2,
-                                  virtio::pci::kCommandMemorySpace |
-                                      virtio::pci::kCommandBusMaster);
+    function_->pci().config_write(
+        virtio::pci::kCommand, 2,
+        virtio::pci::kCommandMemorySpace | virtio::pci::kCommandBusMaster);
     bars_.bar[0] = &window_;
     queue_memory_ = bus_.allocate(SlirpNetDriver::kQueueMemoryBytes, 4096);
     region_ = bus_.allocate(packet::kDataOffset + kBuffers * packet::kBufferBytes, 4096);
@@ -114,8 +114,9 @@ class SlirpRig {
       if (due_ms != 0 && (next == 0 || due_ms * kNsPerMs < next)) next = due_ms * kNsPerMs;
     std::uint64_t wait_ms = kMaxWaitMs;
     if (next != 0)
-      wait_ms = next <= bus_.now_ns() ? 0 : std::min<std::uint64_t>(
-                                                (next - bus_.now_ns()) / kNsPerMs, kMaxWaitMs);
+      wait_ms = next <= bus_.now_ns()
+                    ? 0
+                    : std::min<std::uint64_t>((next - bus_.now_ns()) / kNsPerMs, kMaxWaitMs);
     slirp_->poll(static_cast<int>(wait_ms));
     bus_.run_until(hosted::SlirpAttachment::now_ns() - start_ns_);
     bus_.msis.clear();

@@ -129,8 +129,9 @@ class HttpResponder {
     std::string lower;
     for (char ch : request)
       lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
-    c.keep_alive = version == "HTTP/1.1" ? lower.find("connection: close") == std::string::npos
-                                         : lower.find("connection: keep-alive") != std::string::npos;
+    c.keep_alive = version == "HTTP/1.1"
+                       ? lower.find("connection: close") == std::string::npos
+                       : lower.find("connection: keep-alive") != std::string::npos;
     std::string status = "200 OK";
     const Bytes* body = nullptr;
     if ((method != "GET" && method != "HEAD") || version.rfind("HTTP/1.", 0) != 0) {
@@ -170,8 +171,7 @@ int run_client(SlirpRig& rig, HttpResponder& http, std::vector<std::string> argu
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 1, output.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   pid_t pid = 0;
   const int spawned = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
@@ -277,8 +277,8 @@ TEST_CASE("slirp: curl fetches 1 MiB byte-exactly through the forwarded port", "
 
   for (int round = 0; round < 2; ++round) {  // twice: a second connection after the first
     const int status = run_client(rig, http,
-                                  {"curl", "--silent", "--show-error", "--fail", "--max-time",
-                                   "60", "--output", body, url + "/1m"},
+                                  {"curl", "--silent", "--show-error", "--fail", "--max-time", "60",
+                                   "--output", body, url + "/1m"},
                                   log, 90'000);
     INFO("curl: " << read_text(log));
     REQUIRE(status == 0);
@@ -303,11 +303,10 @@ TEST_CASE("slirp: ab -k -n 200 -c 8 has no failed and no non-2xx responses", "[n
   bring_up(rig);
   HttpResponder http(*rig.stack, rig.now_ms());
   const std::string log = temp_path("ab.log");
-  const int status =
-      run_client(rig, http,
-                 {"ab", "-k", "-n", "200", "-c", "8", "-s", "30",
-                  "http://127.0.0.1:" + std::to_string(rig.host_port()) + "/1k"},
-                 log, 120'000);
+  const int status = run_client(rig, http,
+                                {"ab", "-k", "-n", "200", "-c", "8", "-s", "30",
+                                 "http://127.0.0.1:" + std::to_string(rig.host_port()) + "/1k"},
+                                log, 120'000);
   const std::string report = read_text(log);
   INFO("ab: " << report);
   REQUIRE(status == 0);

@@ -187,8 +187,9 @@ void DhcpClient::send(DhcpMessageType type, std::uint64_t now_ms) {
     address_option(kRequestedAddress, offer_.your_address);
     address_option(kServerId, offer_.server);
   }
-  const std::byte wanted[] = {std::byte{kSubnetMask}, std::byte{kRouter},    std::byte{kDns},
-                              std::byte{kLeaseTime},  std::byte{kRenewTime}, std::byte{kRebindTime}};
+  const std::byte wanted[] = {std::byte{kSubnetMask}, std::byte{kRouter},
+                              std::byte{kDns},        std::byte{kLeaseTime},
+                              std::byte{kRenewTime},  std::byte{kRebindTime}};
   option(kParameterList, wanted);
   m[at] = std::byte{kEnd};
 
@@ -314,10 +315,9 @@ void DhcpClient::handle(std::span<const std::byte> packet, std::uint64_t now_ms)
     case DhcpState::kRenewing:
     case DhcpState::kRebinding: {
       // In REQUESTING only the server whose offer we took may answer.
-      const Ipv4Address expected =
-          state_ == DhcpState::kRequesting ? offer_.server
-          : state_ == DhcpState::kRenewing ? lease_.server
-                                           : 0;
+      const Ipv4Address expected = state_ == DhcpState::kRequesting ? offer_.server
+                                   : state_ == DhcpState::kRenewing ? lease_.server
+                                                                    : 0;
       if (expected != 0 && reply.server != 0 && reply.server != expected) break;
       if (nak) {
         ++counters_.naks_received;

@@ -33,7 +33,7 @@ inline constexpr std::size_t kDhcpFixedBytes = 236;  // op .. file, before the m
 inline constexpr std::uint32_t kDhcpMagicCookie = 0x63825363;
 inline constexpr std::uint32_t kDhcpFirstRetryMs = 4'000;
 inline constexpr std::uint32_t kDhcpMaxRetryMs = 64'000;
-inline constexpr unsigned kDhcpRequestAttempts = 4;     // then back to DISCOVER
+inline constexpr unsigned kDhcpRequestAttempts = 4;       // then back to DISCOVER
 inline constexpr std::uint32_t kDhcpMinLeaseSeconds = 8;  // shorter leases are raised to this
 
 enum class DhcpMessageType : std::uint8_t {
@@ -48,28 +48,28 @@ enum class DhcpMessageType : std::uint8_t {
 
 // Why a received DHCP packet was dropped; each has a counter.
 enum class DhcpDrop : std::uint8_t {
-  kNone,            // accepted
-  kTruncated,       // shorter than the fixed part and the magic cookie
-  kNotReply,        // op is not BOOTREPLY (2)
-  kHardware,        // not Ethernet (htype 1, hlen 6), or chaddr is not our MAC
-  kXid,             // not the transaction we are in
-  kNoCookie,        // the magic cookie is missing
-  kOptionsLength,   // an option runs past the packet, has an impossible length, or no end
-  kNoMessageType,   // option 53 missing
-  kUnexpected,      // a well-formed message the current state does not expect
-  kBadOffer,        // yiaddr 0, broadcast, multicast or loopback; or no server identifier
+  kNone,           // accepted
+  kTruncated,      // shorter than the fixed part and the magic cookie
+  kNotReply,       // op is not BOOTREPLY (2)
+  kHardware,       // not Ethernet (htype 1, hlen 6), or chaddr is not our MAC
+  kXid,            // not the transaction we are in
+  kNoCookie,       // the magic cookie is missing
+  kOptionsLength,  // an option runs past the packet, has an impossible length, or no end
+  kNoMessageType,  // option 53 missing
+  kUnexpected,     // a well-formed message the current state does not expect
+  kBadOffer,       // yiaddr 0, broadcast, multicast or loopback; or no server identifier
 };
 
 // A reply that passed parse_dhcp_reply. Addresses in host order; 0 when the option was absent.
 struct DhcpReply {
   DhcpMessageType type = DhcpMessageType::kOffer;
-  Ipv4Address your_address = 0;  // yiaddr
-  Ipv4Address server = 0;        // option 54
-  Ipv4Address netmask = 0;       // option 1
-  Ipv4Address router = 0;        // option 3, the first
-  Ipv4Address dns = 0;           // option 6, the first
-  std::uint32_t lease_seconds = 0;  // option 51 (0xffffffff: infinite)
-  std::uint32_t renew_seconds = 0;  // option 58 (T1)
+  Ipv4Address your_address = 0;      // yiaddr
+  Ipv4Address server = 0;            // option 54
+  Ipv4Address netmask = 0;           // option 1
+  Ipv4Address router = 0;            // option 3, the first
+  Ipv4Address dns = 0;               // option 6, the first
+  std::uint32_t lease_seconds = 0;   // option 51 (0xffffffff: infinite)
+  std::uint32_t renew_seconds = 0;   // option 58 (T1)
   std::uint32_t rebind_seconds = 0;  // option 59 (T2)
 };
 

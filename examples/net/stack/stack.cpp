@@ -213,20 +213,21 @@ void Stack::ip_input(std::span<const std::byte> packet, std::uint64_t now_ms) {
   ip.payload = packet.subspan(header_length, total - header_length);
   const Ipv4Address subnet_broadcast = config_.address | ~config_.netmask;
   // Without an address yet (DHCP in progress) only the limited broadcast is for us.
-  const bool ours = config_.address == 0 ? ip.destination == 0xffffffff
-                                         : ip.destination == config_.address ||
-                                               ip.destination == 0xffffffff ||
-                                               ip.destination == subnet_broadcast;
+  const bool ours = config_.address == 0
+                        ? ip.destination == 0xffffffff
+                        : ip.destination == config_.address || ip.destination == 0xffffffff ||
+                              ip.destination == subnet_broadcast;
   if (!ours) {
     ++counters_.ip_dropped_not_for_us;
     return;
   }
   // 0.0.0.0 is a source only for a host that has no address yet, broadcasting UDP (a DHCP
   // client's DISCOVER and REQUEST, RFC 1122 3.2.1.3 and RFC 2131 4.1).
-  const bool unconfigured_sender = ip.source == 0 && ip.destination == 0xffffffff &&
-                                   ip.protocol == kProtocolUdp;
-  if ((ip.source == 0 && !unconfigured_sender) || ip.source == 0xffffffff || ip.source == config_.address ||
-      (ip.source >> 28) == 0xe || (is_local(ip.source) && ip.source == subnet_broadcast)) {
+  const bool unconfigured_sender =
+      ip.source == 0 && ip.destination == 0xffffffff && ip.protocol == kProtocolUdp;
+  if ((ip.source == 0 && !unconfigured_sender) || ip.source == 0xffffffff ||
+      ip.source == config_.address || (ip.source >> 28) == 0xe ||
+      (is_local(ip.source) && ip.source == subnet_broadcast)) {
     ++counters_.ip_dropped_bad_source;
     return;
   }

@@ -4,11 +4,11 @@
 // modern only, so VERSION_1 and its 12-byte struct virtio_net_hdr on every buffer; virtio 1.2,
 // 5.1) and the WireEndpoint of a NetAttachment: an end of a simulated NetWire (deterministic,
 // on the bus's clock) or a libslirp network (hosted/slirp_attachment.hpp, real time, for real
-// clients). "The wire" below is whichever it is plugged into. Queue 0 is the receive queue: each chain the driver
-// makes available there is a device-writable buffer, kept in order until a frame arrives from
-// the wire; the frame is then written behind a header (num_buffers 1, no GSO) and the chain
-// completes with 12 + length bytes written. A frame that finds no buffer, or a buffer too small
-// for it (no VIRTIO_NET_F_MRG_RXBUF: each buffer must hold a whole frame), is dropped and
+// clients). "The wire" below is whichever it is plugged into. Queue 0 is the receive queue: each
+// chain the driver makes available there is a device-writable buffer, kept in order until a frame
+// arrives from the wire; the frame is then written behind a header (num_buffers 1, no GSO) and the
+// chain completes with 12 + length bytes written. A frame that finds no buffer, or a buffer too
+// small for it (no VIRTIO_NET_F_MRG_RXBUF: each buffer must hold a whole frame), is dropped and
 // counted, as a card drops what it cannot store. Queue 1 is the transmit queue: each chain's
 // device-readable bytes are a header and one frame, which goes onto the wire; a chain whose
 // header asks for what was not negotiated (GSO, a checksum without VIRTIO_NET_F_CSUM) or whose

@@ -34,8 +34,8 @@ struct SlirpCallbacks {
     return static_cast<std::int64_t>(SlirpAttachment::now_ns());
   }
   static void* timer_new_opaque(SlirpTimerId id, void* callback_opaque, void* opaque) {
-    auto timer = std::make_unique<SlirpAttachment::Timer>(
-        SlirpAttachment::Timer{id, callback_opaque});
+    auto timer =
+        std::make_unique<SlirpAttachment::Timer>(SlirpAttachment::Timer{id, callback_opaque});
     void* handle = timer.get();
     self(opaque).timers_.push_back(std::move(timer));
     return handle;
