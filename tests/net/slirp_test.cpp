@@ -318,3 +318,31 @@ TEST_CASE("slirp: ab -k -n 200 -c 8 has no failed and no non-2xx responses", "[n
   CHECK(http.failures == 0);
   std::remove(log.c_str());
 }
+
+TEST_CASE("slirp: bad configurations and frames are refused with a reason", "[net][slirp]") {
+  using ukernel::hosted::SlirpAttachment;
+  std::string error;
+  SlirpAttachment::Options outside;
+  outside.gateway = ipv4(10, 0, 3, 2);
+  CHECK(SlirpAttachment::create(outside, &error) == nullptr);
+  CHECK(error == "slirp: the gateway, DNS and DHCP addresses must be inside the network");
+
+  SlirpAttachment::Options zero_port;
+  zero_port.forwards = {{free_local_port(), 0}};
+  CHECK(SlirpAttachment::create(zero_port, &error) == nullptr);
+  CHECK(error == "slirp: a forward's guest port is 0");
+
+  // A host port that is taken: the first attachment holds it.
+  SlirpAttachment::Options forward;
+  forward.forwards = {{free_local_port(), 80}};
+  auto first = SlirpAttachment::create(forward, &error);
+  REQUIRE(first != nullptr);
+  CHECK(SlirpAttachment::create(forward, &error) == nullptr);
+  CHECK(error == "slirp: cannot forward 127.0.0.1:" +
+                     std::to_string(forward.forwards[0].host_port) + " (the port is in use?)");
+
+  CHECK_FALSE(first->send(Bytes(13)));
+  CHECK_FALSE(first->send(Bytes(1515)));
+  CHECK(first->stats().frames_refused == 2);
+  CHECK(first->stats().frames_to_network == 0);
+}
