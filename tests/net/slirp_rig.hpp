@@ -1,7 +1,8 @@
-// The TCP/IP stack over the device path on libslirp, on real time, for real host clients: the
+// The TCP/IP stack over the device path on a real-time attachment, for real host clients: the
 // stack on a packet session, the virtio-net driver core and its bridge (examples/netdrv), the
 // hosted virtio-net model plugged into a SlirpAttachment with 127.0.0.1:PORT forwarded to the
-// guest's port 80. The same path as DeviceRig (device_rig.hpp), but another attachment.
+// guest's port 80 (SlirpRig), or a TAP interface with Linux's stack behind it (AttachedRig over a
+// TapAttachment). The same path as DeviceRig (device_rig.hpp), but another attachment.
 //
 // The loop is what a hosted system's idle loop does with slirp: wait in slirp's poll() until
 // the next event of the bus or the stack (at most kMaxWaitMs), keep the bus's virtual clock
@@ -25,6 +26,7 @@
 #include "stack/dhcp.hpp"
 #include "stack/stack.hpp"
 #include "ukernel/hosted/slirp_attachment.hpp"
+#include "ukernel/hosted/tap_attachment.hpp"
 #include "ukernel/hosted/virtio_net_model.hpp"
 #include "ukernel/packet_client.hpp"
 #include "virtio/test_bus.hpp"
@@ -50,7 +52,10 @@ inline std::uint16_t free_local_port() {
   return port;
 }
 
-class SlirpRig {
+// The rig over any real-time attachment with poll(timeout_ms), deliver(max) and queued():
+// SlirpAttachment or TapAttachment.
+template <typename Attachment>
+class AttachedRig {
  public:
   static constexpr std::uint32_t kBuffers = 160;
   static constexpr std::uint32_t kReceiveBuffers = 96;
@@ -59,23 +64,18 @@ class SlirpRig {
   static constexpr std::uint64_t kNsPerMs = 1'000'000;
   static constexpr MacAddress kMac{0x52, 0x54, 0x00, 0x12, 0x34, 0x57};
 
-  // A rig whose stack has no address yet (DHCP gives it one), with 127.0.0.1:host_port()
-  // forwarded to port 80. error() says why if it could not be built (ok() is false).
-  // restricted: slirp's default here (see hosted/slirp_attachment.hpp); false is QEMU's.
-  explicit SlirpRig(bool restricted = true)
-      : bus_(16 << 20), pool_(std::make_unique<TcpConnection[]>(kConnections)) {
-    hosted::SlirpAttachment::Options options;
-    options.restricted = restricted;
-    for (int attempt = 0; attempt < 8 && slirp_ == nullptr; ++attempt) {
-      port_ = free_local_port();
-      options.forwards = {{port_, 80}};
-      slirp_ = hosted::SlirpAttachment::create(options, &error_);
-    }
-    if (slirp_ == nullptr) return;
+  // A rig on `attachment` whose stack has no address yet (DHCP or set_address gives it one).
+  // A null attachment leaves the rig not ok(), with `error` as the reason.
+  AttachedRig(std::unique_ptr<Attachment> attachment, std::string error)
+      : bus_(16 << 20),
+        pool_(std::make_unique<TcpConnection[]>(kConnections)),
+        attachment_(std::move(attachment)),
+        error_(std::move(error)) {
+    if (attachment_ == nullptr) return;
     start_ns_ = hosted::SlirpAttachment::now_ns();
     hosted::VirtioNetModel::Options model_options;
     model_options.mac = kMac;
-    model_.emplace(*slirp_, model_options);
+    model_.emplace(*attachment_, model_options);
     function_.emplace(bus_, *model_, hosted::VirtioPciFunction::Options{});
     window_.device = &*function_;
     function_->pci().config_write(
@@ -100,8 +100,7 @@ class SlirpRig {
 
   bool ok() const { return ok_; }
   const std::string& error() const { return error_; }
-  std::uint16_t host_port() const { return port_; }
-  const hosted::SlirpAttachment& slirp() const { return *slirp_; }
+  const Attachment& attachment() const { return *attachment_; }
   const hosted::VirtioNetModel& model() const { return *model_; }
 
   std::uint64_t now_ms() const { return bus_.now_ns() / kNsPerMs; }
@@ -117,11 +116,11 @@ class SlirpRig {
       wait_ms = next <= bus_.now_ns()
                     ? 0
                     : std::min<std::uint64_t>((next - bus_.now_ns()) / kNsPerMs, kMaxWaitMs);
-    slirp_->poll(static_cast<int>(wait_ms));
+    attachment_->poll(static_cast<int>(wait_ms));
     bus_.run_until(hosted::SlirpAttachment::now_ns() - start_ns_);
     bus_.msis.clear();
-    for (int round = 0; round < 64 && slirp_->queued() != 0; ++round) {
-      if (slirp_->deliver(model_->receive_buffers()) == 0) break;
+    for (int round = 0; round < 64 && attachment_->queued() != 0; ++round) {
+      if (attachment_->deliver(model_->receive_buffers()) == 0) break;
       service();
     }
     stack->poll(now_ms());
@@ -175,7 +174,8 @@ class SlirpRig {
   }
 
   virtio_test::TestBus bus_;
-  std::unique_ptr<hosted::SlirpAttachment> slirp_;
+  std::unique_ptr<TcpConnection[]> pool_;
+  std::unique_ptr<Attachment> attachment_;
   std::optional<hosted::VirtioNetModel> model_;
   std::optional<hosted::VirtioPciFunction> function_;
   virtio_test::ModelWindow window_;
@@ -184,9 +184,7 @@ class SlirpRig {
   std::unique_ptr<SlirpNetDriver> driver_;
   std::unique_ptr<SlirpBridge> bridge_;
   packet::Geometry geometry_;
-  std::unique_ptr<TcpConnection[]> pool_;
   std::uint64_t start_ns_ = 0;
-  std::uint16_t port_ = 0;
   std::string error_;
   bool ok_ = false;
 
@@ -195,6 +193,32 @@ class SlirpRig {
   unsigned device_faults = 0;
   std::optional<Stack> stack;
   std::optional<DhcpClient> dhcp;
+};
+
+// The rig on libslirp, with 127.0.0.1:host_port() (a free port) forwarded to port 80.
+class SlirpRig : public AttachedRig<hosted::SlirpAttachment> {
+ public:
+  // restricted: the attachment's default (see hosted/slirp_attachment.hpp); false is QEMU's.
+  explicit SlirpRig(bool restricted = true) : SlirpRig(make(restricted)) {}
+  std::uint16_t host_port() const { return attachment().options().forwards[0].host_port; }
+  const hosted::SlirpAttachment& slirp() const { return attachment(); }
+
+ private:
+  struct Made {
+    std::unique_ptr<hosted::SlirpAttachment> slirp;
+    std::string error;
+  };
+  explicit SlirpRig(Made made) : AttachedRig(std::move(made.slirp), std::move(made.error)) {}
+  static Made make(bool restricted) {
+    Made made;
+    hosted::SlirpAttachment::Options options;
+    options.restricted = restricted;
+    for (int attempt = 0; attempt < 8 && made.slirp == nullptr; ++attempt) {
+      options.forwards = {{free_local_port(), 80}};
+      made.slirp = hosted::SlirpAttachment::create(options, &made.error);
+    }
+    return made;
+  }
 };
 
 }  // namespace ukernel::net::test

@@ -163,7 +163,8 @@ class HttpResponder {
 
 // Runs a host program with stdout and stderr into `output`, stepping the rig until it exits or
 // limit_ms passes (then it is killed). Returns its exit status, or -1 (did not finish).
-int run_client(SlirpRig& rig, HttpResponder& http, std::vector<std::string> arguments,
+template <typename Rig>
+int run_client(Rig& rig, HttpResponder& http, std::vector<std::string> arguments,
                const std::string& output, std::uint64_t limit_ms) {
   std::vector<char*> argv;
   for (std::string& argument : arguments)
@@ -345,4 +346,95 @@ TEST_CASE("slirp: bad configurations and frames are refused with a reason", "[ne
   CHECK_FALSE(first->send(Bytes(1515)));
   CHECK(first->stats().frames_refused == 2);
   CHECK(first->stats().frames_to_network == 0);
+}
+
+namespace {
+
+// A network namespace of the test's own, deleted (with the TAP interface in it) at the end.
+struct Namespace {
+  std::string name;
+  bool made = false;
+  explicit Namespace(std::string n) : name(std::move(n)) {
+    made = std::system(("ip netns add " + name).c_str()) == 0;
+  }
+  ~Namespace() {
+    if (made) (void)std::system(("ip netns del " + name).c_str());
+  }
+  bool run(const std::string& command) const {
+    return std::system(("ip -n " + name + " " + command).c_str()) == 0;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("tap: Linux's own TCP: curl and ping from a namespace of the test's own", "[net][tap]") {
+  if (geteuid() != 0) {
+    WARN("skipped: creating a TAP device and a network namespace needs root");
+    return;
+  }
+  using ukernel::hosted::TapAttachment;
+  const std::string suffix = std::to_string(getpid());
+  const std::string tap_name = "uktap" + suffix;
+  std::string error;
+  auto tap = TapAttachment::create(tap_name, &error);
+  INFO(error);
+  REQUIRE(tap != nullptr);
+  AttachedRig<TapAttachment> rig(std::move(tap), error);
+  REQUIRE(rig.ok());
+  constexpr Ipv4Address kLinux = ipv4(10, 0, 9, 1), kStack = ipv4(10, 0, 9, 2);
+  rig.stack->set_address(kStack, ipv4(255, 255, 255, 0), 0);
+
+  // Every address the test uses is inside the namespace it made: Linux's end of the TAP is
+  // 10.0.9.1 there, and nothing is routed anywhere else.
+  Namespace ns("ukernel-tap-" + suffix);
+  REQUIRE(ns.made);
+  REQUIRE(std::system(("ip link set " + tap_name + " netns " + ns.name).c_str()) == 0);
+  REQUIRE(ns.run("addr add 10.0.9.1/24 dev " + tap_name));
+  REQUIRE(ns.run("link set " + tap_name + " up"));
+  REQUIRE(ns.run("link set lo up"));
+
+  HttpResponder http(*rig.stack, rig.now_ms());
+  const std::string log = temp_path("tap.log");
+  const std::string body = temp_path("tap.body");
+  const int pinged = run_client(
+      rig, http,
+      {"ip", "netns", "exec", ns.name, "ping", "-c", "3", "-i", "0.2", "-W", "5", "10.0.9.2"}, log,
+      30'000);
+  INFO("ping: " << read_text(log));
+  CHECK(pinged == 0);
+  CHECK(rig.stack->counters().icmp_echo_replies_sent >= 3);
+
+  const int fetched =
+      run_client(rig, http,
+                 {"ip", "netns", "exec", ns.name, "curl", "--silent", "--show-error", "--fail",
+                  "--max-time", "60", "--output", body, "http://10.0.9.2/1m"},
+                 log, 90'000);
+  INFO("curl: " << read_text(log));
+  REQUIRE(fetched == 0);
+  const std::string got = read_text(body);
+  REQUIRE(got.size() == http.file(0).size());
+  CHECK(std::memcmp(got.data(), http.file(0).data(), got.size()) == 0);
+  CHECK(http.failures == 0);
+  CHECK(rig.stack->counters().tcp_dropped_checksum == 0);
+  CHECK(rig.attachment().stats().frames_refused == 0);
+  (void)kLinux;
+  std::remove(body.c_str());
+  std::remove(log.c_str());
+}
+
+TEST_CASE("tap: bad interface names are refused with a reason", "[net][tap]") {
+  using ukernel::hosted::TapAttachment;
+  std::string error;
+  CHECK(TapAttachment::create("", &error) == nullptr);
+  CHECK(error == "tap: an interface name is 1 to 15 characters");
+  CHECK(TapAttachment::create("a-name-too-long-", &error) == nullptr);
+  CHECK(error == "tap: an interface name is 1 to 15 characters");
+  if (geteuid() != 0) return;  // the kernel's own refusal needs a TAP device to clash with
+  const std::string name = "uktapb" + std::to_string(getpid() % 100000);
+  auto first = TapAttachment::create(name, &error);
+  REQUIRE(first != nullptr);
+  CHECK_FALSE(first->send(Bytes(13)));
+  CHECK(first->stats().frames_refused == 1);
+  CHECK(TapAttachment::create(name, &error) == nullptr);
+  CHECK(error.rfind("tap: cannot create " + name + ": ", 0) == 0);
 }

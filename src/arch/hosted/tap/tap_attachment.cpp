@@ -14,8 +14,7 @@
 
 namespace ukernel::hosted {
 
-std::unique_ptr<TapAttachment> TapAttachment::create(const std::string& name,
-                                                     std::string* error) {
+std::unique_ptr<TapAttachment> TapAttachment::create(const std::string& name, std::string* error) {
   const auto fail = [error](std::string why) {
     if (error != nullptr) *error = std::move(why);
     return nullptr;
