@@ -375,6 +375,25 @@ TEST_CASE("dhcp: a silent server gets the DISCOVER again after 4, 8 and 16 s", "
   CHECK(d.client.counters().discovers_sent == 4);
 }
 
+TEST_CASE("dhcp: a REQUEST unanswered four times goes back to DISCOVER", "[net][dhcp]") {
+  DhcpNet d;
+  d.server.answer = [](const Request& r) -> std::optional<ReplySpec> {
+    if (r.type != 1) return std::nullopt;  // offers, never acknowledges
+    ReplySpec spec;
+    spec.xid = r.xid;
+    return spec;
+  };
+  d.net.max_step = 100;
+  REQUIRE(d.client.start(d.net.now) == NetError::kOk);
+  REQUIRE(d.run_until([&] { return d.client.counters().discovers_sent == 2; }, 120'000));
+  CHECK(d.client.counters().requests_sent == 4);
+  CHECK(d.client.counters().offers_received == 1);  // the second offer is still to come
+  CHECK(d.net.now >= 4'000 + 8'000 + 16'000 + 32'000);
+  CHECK(d.net.now < 4'000 + 8'000 + 16'000 + 32'000 + 500);
+  CHECK(d.client.state() == DhcpState::kSelecting);
+  CHECK(d.net.a.config().address == 0);
+}
+
 TEST_CASE("dhcp: a NAK starts over with a new transaction", "[net][dhcp]") {
   DhcpNet d;
   bool naked = false;
