@@ -317,3 +317,26 @@ TEST_CASE("the wire: latency on the virtual clock, seeded faults, a filter, a tr
   CHECK(b2.received == b.received);
   CHECK(wire2.trace() == wire.trace());
 }
+
+TEST_CASE("a wire's ends are attachments; a side other than 0 or 1 refuses everything") {
+  using ukernel::hosted::NetWire;
+  using ukernel::hosted::WirePeer;
+  virtio_test::TestBus bus(4096);
+  NetWire wire(bus);
+  WirePeer b(wire, 1);
+  ukernel::hosted::NetAttachment& end0 = wire.end(0);
+  REQUIRE(end0.send(frame_of(60, 5)));
+  bus.run();
+  REQUIRE(b.received.size() == 1);
+  CHECK(b.received[0] == frame_of(60, 5));
+
+  ukernel::hosted::NetAttachment& bad = wire.end(2);
+  CHECK(&bad == &wire.end(-1));
+  CHECK_FALSE(bad.send(frame_of(60, 6)));
+  bad.attach(&b);  // ignored: it attaches nothing
+  CHECK(wire.stats().refused == 1);
+  CHECK(wire.stats().sent == 1);
+  REQUIRE(wire.end(1).send(frame_of(60, 7)));
+  bus.run();
+  CHECK(wire.stats().unattached == 1);  // end 0 has nothing attached
+}

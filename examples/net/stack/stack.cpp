@@ -75,7 +75,7 @@ void Stack::arp_input(std::span<const std::byte> packet, std::uint64_t now_ms) {
     return;
   }
   // RFC 826's merge: refresh a mapping we hold; learn a new one only if the packet is for us.
-  const bool for_us = target_ip == config_.address;
+  const bool for_us = config_.address != 0 && target_ip == config_.address;  // 0: none yet
   if (for_us || arp_.knows(sender_ip)) {
     arp_.learn(sender_ip, sender_mac, now_ms);
     arp_.release(sender_ip, [&](std::span<const std::byte> waiting) {
@@ -212,13 +212,22 @@ void Stack::ip_input(std::span<const std::byte> packet, std::uint64_t now_ms) {
   ip.header = header;
   ip.payload = packet.subspan(header_length, total - header_length);
   const Ipv4Address subnet_broadcast = config_.address | ~config_.netmask;
-  if (ip.destination != config_.address && ip.destination != 0xffffffff &&
-      ip.destination != subnet_broadcast) {
+  // Without an address yet (DHCP in progress) only the limited broadcast is for us.
+  const bool ours = config_.address == 0
+                        ? ip.destination == 0xffffffff
+                        : ip.destination == config_.address || ip.destination == 0xffffffff ||
+                              ip.destination == subnet_broadcast;
+  if (!ours) {
     ++counters_.ip_dropped_not_for_us;
     return;
   }
-  if (ip.source == 0 || ip.source == 0xffffffff || ip.source == config_.address ||
-      (ip.source >> 28) == 0xe || (is_local(ip.source) && ip.source == subnet_broadcast)) {
+  // 0.0.0.0 is a source only for a host that has no address yet, broadcasting UDP (a DHCP
+  // client's DISCOVER and REQUEST, RFC 1122 3.2.1.3 and RFC 2131 4.1).
+  const bool unconfigured_sender =
+      ip.source == 0 && ip.destination == 0xffffffff && ip.protocol == kProtocolUdp;
+  if ((ip.source == 0 && !unconfigured_sender) || ip.source == 0xffffffff ||
+      ip.source == config_.address || (ip.source >> 28) == 0xe ||
+      (is_local(ip.source) && ip.source == subnet_broadcast)) {
     ++counters_.ip_dropped_bad_source;
     return;
   }

@@ -128,6 +128,16 @@ class Stack {
   // Bytes queued for sending (sent but unacknowledged, plus unsent).
   [[nodiscard]] Result<std::size_t> tcp_unacknowledged(TcpSocket socket) const;
 
+  // Sets the interface's address, netmask and gateway (a DHCP lease, dhcp.hpp); address 0 is
+  // "none yet": the stack then sends from 0.0.0.0 and accepts only broadcast IP traffic, as a
+  // DHCP client needs. Connections open when it changes keep their state and fail by their
+  // timers if the old address is gone.
+  void set_address(Ipv4Address address, Ipv4Address netmask, Ipv4Address gateway) {
+    config_.address = address;
+    config_.netmask = netmask;
+    config_.gateway = gateway;
+  }
+
   [[nodiscard]] const Counters& counters() const { return counters_; }
   [[nodiscard]] const StackConfig& config() const { return config_; }
   [[nodiscard]] const ArpCache& arp() const { return arp_; }

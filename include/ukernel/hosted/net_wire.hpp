@@ -33,6 +33,22 @@ class WireEndpoint {
   ~WireEndpoint() = default;
 };
 
+// What a network device is plugged into: an end of a NetWire (NetWire::end), or a libslirp
+// network (hosted/slirp_attachment.hpp, a separate library). The device sends its frames with
+// send(); the attachment hands the frames arriving for the device to the endpoint given to
+// attach(), from its own event loop (the wire's: the bus's clock; slirp's: its poll()).
+class NetAttachment {
+ public:
+  // Carries one Ethernet frame (no FCS) away from the device; false if it was refused (too
+  // short or too long, or the attachment cannot take it), and then it is counted there.
+  virtual bool send(std::span<const std::byte> frame) = 0;
+  // Attaches the endpoint arriving frames are handed to; nullptr detaches.
+  virtual void attach(WireEndpoint* endpoint) = 0;
+
+ protected:
+  ~NetAttachment() = default;
+};
+
 struct WireFaults {
   unsigned loss_percent = 0;
   unsigned duplicate_percent = 0;
@@ -69,6 +85,10 @@ class NetWire {
   // reach whatever is attached when they arrive.
   void attach(int side, WireEndpoint* endpoint);
 
+  // End `side` as a device's attachment. A side other than 0 or 1 gives an end that refuses
+  // every frame (counted in refused) and attaches nothing.
+  NetAttachment& end(int side) { return (side == 0 || side == 1) ? end_[side] : end_[2]; }
+
   // Sends `frame` from end `side` to the other end. False (and nothing is carried) for a side
   // other than 0 or 1 or a frame outside [kMinFrameBytes, kMaxFrameBytes].
   bool send(int side, std::span<const std::byte> frame);
@@ -94,7 +114,19 @@ class NetWire {
   std::mt19937_64 random_;
   WireFaults faults_;
   std::uint64_t latency_ns_;
+  class End final : public NetAttachment {
+   public:
+    End(NetWire& wire, int side) : wire_(wire), side_(side) {}
+    bool send(std::span<const std::byte> frame) override { return wire_.send(side_, frame); }
+    void attach(WireEndpoint* endpoint) override { wire_.attach(side_, endpoint); }
+
+   private:
+    NetWire& wire_;
+    int side_;
+  };
+
   WireEndpoint* ends_[2] = {nullptr, nullptr};
+  End end_[3] = {{*this, 0}, {*this, 1}, {*this, -1}};
   std::function<FrameVerdict(int, std::uint64_t, std::span<const std::byte>)> filter_;
   Stats stats_;
   std::uint64_t trace_ = 0xcbf29ce484222325ULL;

@@ -2,11 +2,13 @@
 //
 // How this works: VirtioNetModel is the network half of a VirtioPciFunction (device type 1,
 // modern only, so VERSION_1 and its 12-byte struct virtio_net_hdr on every buffer; virtio 1.2,
-// 5.1) and a WireEndpoint of a NetWire. Queue 0 is the receive queue: each chain the driver
-// makes available there is a device-writable buffer, kept in order until a frame arrives from
-// the wire; the frame is then written behind a header (num_buffers 1, no GSO) and the chain
-// completes with 12 + length bytes written. A frame that finds no buffer, or a buffer too small
-// for it (no VIRTIO_NET_F_MRG_RXBUF: each buffer must hold a whole frame), is dropped and
+// 5.1) and the WireEndpoint of a NetAttachment: an end of a simulated NetWire (deterministic,
+// on the bus's clock) or a libslirp network (hosted/slirp_attachment.hpp, real time, for real
+// clients). "The wire" below is whichever it is plugged into. Queue 0 is the receive queue: each
+// chain the driver makes available there is a device-writable buffer, kept in order until a frame
+// arrives from the wire; the frame is then written behind a header (num_buffers 1, no GSO) and the
+// chain completes with 12 + length bytes written. A frame that finds no buffer, or a buffer too
+// small for it (no VIRTIO_NET_F_MRG_RXBUF: each buffer must hold a whole frame), is dropped and
 // counted, as a card drops what it cannot store. Queue 1 is the transmit queue: each chain's
 // device-readable bytes are a header and one frame, which goes onto the wire; a chain whose
 // header asks for what was not negotiated (GSO, a checksum without VIRTIO_NET_F_CSUM) or whose
@@ -61,8 +63,12 @@ class VirtioNetModel final : public VirtioBackend, public WireEndpoint {
     std::uint64_t rx_lost_by_fault = 0;
   };
 
-  // Attaches the model to end `side` of `wire` (it detaches when destroyed).
-  VirtioNetModel(NetWire& wire, int side, const Options& options);
+  // Plugs the model into `attachment` (it detaches when destroyed); the attachment must outlive
+  // the model.
+  VirtioNetModel(NetAttachment& attachment, const Options& options);
+  // Attaches the model to end `side` of `wire`.
+  VirtioNetModel(NetWire& wire, int side, const Options& options)
+      : VirtioNetModel(wire.end(side), options) {}
   ~VirtioNetModel();
   VirtioNetModel(const VirtioNetModel&) = delete;
   VirtioNetModel& operator=(const VirtioNetModel&) = delete;
@@ -91,8 +97,7 @@ class VirtioNetModel final : public VirtioBackend, public WireEndpoint {
   // did.
   bool make_partial(std::span<std::byte> frame, std::span<std::byte> header) const;
 
-  NetWire& wire_;
-  int side_;
+  NetAttachment& attachment_;
   Options options_;
   VirtioPciFunction* function_ = nullptr;  // learnt from the first chain
   std::deque<VirtioChain> rx_buffers_;

@@ -27,13 +27,13 @@ void store_le16(std::span<std::byte> bytes, std::size_t at, std::uint16_t value)
 
 }  // namespace
 
-VirtioNetModel::VirtioNetModel(NetWire& wire, int side, const Options& options)
-    : wire_(wire), side_(side), options_(options) {
-  wire_.attach(side_, this);
+VirtioNetModel::VirtioNetModel(NetAttachment& attachment, const Options& options)
+    : attachment_(attachment), options_(options) {
+  attachment_.attach(this);
 }
 
 VirtioNetModel::~VirtioNetModel() {
-  wire_.attach(side_, nullptr);
+  attachment_.attach(nullptr);
 }
 
 std::uint64_t VirtioNetModel::features() const {
@@ -88,7 +88,7 @@ void VirtioNetModel::transmit(VirtioPciFunction& function, const VirtioChain& ch
   arch::HostedState& state = arch::hosted();
   if (ok && state.faults != nullptr && arch::fault_at_net_frame(state)) {
     ++stats_.tx_lost_by_fault;
-  } else if (ok && wire_.send(side_, frame)) {
+  } else if (ok && attachment_.send(frame)) {
     ++stats_.tx_frames;
   } else {
     ++stats_.tx_errors;
