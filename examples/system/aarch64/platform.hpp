@@ -56,7 +56,7 @@ struct Platform {
   // root task's IrqControl capability, which only the supervisor holds (kIrqControlPowerOff).
   static constexpr sysdesc::Grant power_off_ports() { return {}; }
   static constexpr bool can_power_off(word) { return true; }
-  static ukernel::Error power_off(word) { return ukernel::kIrqControl.power_off(); }
+  static ukernel::Error power_off(word) { return ukernel::root_task::kIrqControl.power_off(); }
 };
 
 }  // namespace system_example

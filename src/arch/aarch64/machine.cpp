@@ -34,7 +34,6 @@ bool irq_set_deadline(unsigned line, std::uint64_t deadline_ns) {
 // Semihosting SYS_EXIT with status 33, the runners' normal power-off (PSCI SYSTEM_OFF would make
 // QEMU exit with 0, which they rightly take for a failure).
 bool power_off() {
-  print("power-off\n");
   exit_qemu(ExitCode::kSuccess);
 }
 
