@@ -216,8 +216,8 @@ std::size_t find_property_after(const std::vector<std::uint8_t>& bytes, std::siz
   std::uint32_t off_strings = fdt::read_be32(bytes.data() + 12);
   for (std::size_t at = from; at + 12 <= bytes.size(); at += 4) {
     if (fdt::read_be32(bytes.data() + at) != 3) continue;
-    const char* candidate =
-        reinterpret_cast<const char*>(bytes.data() + off_strings + fdt::read_be32(bytes.data() + at + 8));
+    const char* candidate = reinterpret_cast<const char*>(bytes.data() + off_strings +
+                                                          fdt::read_be32(bytes.data() + at + 8));
     if (std::strncmp(candidate, name.data(), name.size()) == 0 && candidate[name.size()] == 0)
       return at;
   }

@@ -44,7 +44,7 @@ class Uart {
   static constexpr word kInterruptClear = 0x044;
   static constexpr std::uint32_t kReceiveEmpty = 1u << 4;  // flags
   static constexpr std::uint32_t kTransmitFull = 1u << 5;  // flags
-  static constexpr std::uint32_t kReceive = 1u << 4;        // interrupts
+  static constexpr std::uint32_t kReceive = 1u << 4;       // interrupts
   static constexpr std::uint32_t kReceiveTimeout = 1u << 6;
 
   static void put(char c) {

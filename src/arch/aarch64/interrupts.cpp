@@ -5,9 +5,10 @@
 // non-secure physical timer's (the deadline line, arch/interrupts.hpp).
 //
 // GIC: every SPI goes to CPU 0 at one priority, disabled until the core unmasks it; SGIs and
-// PPIs stay disabled except the kernel timer's PPI (the deadline line's is a line like any other). The kernel runs with PSTATE.I set and idles with
-// WFI, which wakes on a pending interrupt even while it is masked; an interrupt is then taken
-// by reading GICC_IAR (traps.cpp), so no interrupt is ever delivered to EL1 itself.
+// PPIs stay disabled except the kernel timer's PPI (the deadline line's is a line like any other).
+// The kernel runs with PSTATE.I set and idles with WFI, which wakes on a pending interrupt even
+// while it is masked; an interrupt is then taken by reading GICC_IAR (traps.cpp), so no interrupt
+// is ever delivered to EL1 itself.
 //
 // GICv2m (QEMU virt: 0x08020000, from the device tree): a device raises SPI n by writing n's
 // INTID to the frame's MSI_SETSPI_NS register. Its SPIs are set edge-triggered; the core masks
@@ -28,7 +29,7 @@
 namespace ukernel::aarch64 {
 namespace {
 
-word distributor_ = 0;    // kernel virtual addresses, from the device tree
+word distributor_ = 0;  // kernel virtual addresses, from the device tree
 word cpu_interface_ = 0;
 unsigned timer_intid_ = 0;     // CNTV's
 unsigned deadline_intid_ = 0;  // CNTP's
