@@ -706,7 +706,7 @@ TEST_CASE("frame attributes and DMA frames: success and every error") {
 }
 
 TEST_CASE("irq control and handler invocations: success and every error") {
-  run_root(irq_root, 33);
+  run_root(irq_root, 39);
 }
 
 TEST_CASE("io ports: the hosted root task has none; the labels on other objects") {
