@@ -204,7 +204,7 @@ class Supervisor : public rpc::Server<Supervisor, Protocol> {
   }
   rpc::Result<void> handle(Protocol::PowerOff) {
     if (badge() != kShellIndex) return Error::kInsufficientRights;
-    if (boot_.power_off_ports() == 0) return Error::kIllegalOperation;
+    if (!Platform::can_power_off(boot_.power_off_ports())) return Error::kIllegalOperation;
     ukernel::log("system: power off");
     return Platform::power_off(boot_.power_off_ports());
   }

@@ -43,7 +43,7 @@ inline constexpr sysdesc::System<9, 3> kSystem{
         {.name = "names", .priority = 200},
         {.name = "timer",
          .priority = 180,
-         .grants = {Platform::timer_device(), Platform::timer_irq()}},
+         .grants = {Platform::timer_irq(), Platform::timer_device()}},
         {.name = "console",
          .priority = 180,
          .grants = {Platform::console_uart(), Platform::console_irq(),

@@ -223,6 +223,16 @@ enum class Invocation : word {
   // -> (address, data): the message a device writes to raise this line as a message-signalled
   // interrupt (PCI MSI/MSI-X). A line the back-end cannot signal by message: kIllegalOperation.
   kIrqHandlerMsiMessage = 64,
+  // (deadline_ns): raise this line once when the kernel's clock reaches deadline_ns (0: cancel),
+  // replacing an earlier deadline. Only a line that is a timer the kernel owns answers (AArch64:
+  // the EL1 physical timer's line, the last one); any other line, and every line on x86-64 and
+  // hosted -> kIllegalOperation. A handler without a notification -> kIllegalOperation.
+  kIrqHandlerSetDeadline = 65,
+  // IrqControl: () powers the machine off, where the kernel can (AArch64 under QEMU: semihosting
+  // exit, status 33 = a normal power-off); elsewhere -> kIllegalOperation (x86-64's supervisor
+  // writes QEMU's isa-debug-exit port through an IoPorts capability). IrqControl is the root
+  // task's alone, so whoever it keeps it from cannot power off.
+  kIrqControlPowerOff = 66,
   // IoPorts (a back-end without I/O ports returns kIllegalOperation). The capability covers the
   // ports [first, first + count); an access must lie inside it, width included.
   kIoPortsRead = 70,   // (port, width_bytes 1|2|4) -> (value); needs kRead

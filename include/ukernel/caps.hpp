@@ -135,6 +135,11 @@ class IrqHandler : public Capability {
     return irq_set_notification(address(), n.address());
   }
   [[nodiscard]] Error ack() const { return irq_ack(address()); }
+  // One interrupt at the kernel clock's `deadline_ns` (0: none), for a line that is a kernel
+  // timer (AArch64's last line); any other line: kIllegalOperation (abi.hpp).
+  [[nodiscard]] Error set_deadline(std::uint64_t deadline_ns) const {
+    return irq_set_deadline(address(), deadline_ns);
+  }
   [[nodiscard]] Error clear() const {
     return invoke(address(), Invocation::kIrqHandlerClear).status;
   }
@@ -152,6 +157,8 @@ class IrqControl : public Capability {
   [[nodiscard]] Error get(word line, CNode into, word slot) const {
     return irq_control_get(address(), line, into.address(), slot);
   }
+  // Ends the machine (AArch64 under QEMU); kIllegalOperation where the kernel cannot.
+  [[nodiscard]] Error power_off() const { return irq_control_power_off(address()); }
 };
 
 // A range of I/O ports (x86-64). A read gives the value, or 0 and the error in `status`.

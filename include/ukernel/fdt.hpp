@@ -8,7 +8,9 @@
 // follow its `ranges`), using the parent's #address-cells/#size-cells for `reg`. After the walk
 // it decodes the PCIe host's interrupt-map, whose entry size depends on the interrupt parent's
 // cells (found by phandle). The result, Platform, is plain numbers: RAM, the GIC (distributor,
-// CPU interface, GICv2m frame), the PCIe host (ECAM, bus range, windows, INTx map), PL011, PL031.
+// CPU interface, GICv2m frame), the architected timer's PPIs, the PCIe host (ECAM, bus range,
+// windows, INTx map), PL011, PL031. What a reader needs and the blob lacks (a timer, a UART) it
+// finds `present == false`; the kernel refuses such a machine with its own message.
 //
 // Freestanding: no heap, no exceptions; usable by the kernel and by user code. Every offset and
 // length comes from the blob and is checked; a malformed blob gives one Error, never a read past
@@ -248,10 +250,20 @@ struct SimpleDevice {
   GicInterrupt interrupt;
 };
 
+// The ARM architected timer (arm,armv8-timer / arm,armv7-timer): its `interrupts` list the
+// secure physical, non-secure physical, virtual and hypervisor timers' PPIs, in that order; the
+// first three are required here (the kernel uses the virtual one and the non-secure physical
+// one).
+struct ArchTimer {
+  bool present = false;
+  GicInterrupt secure_physical, physical, virtual_timer;
+};
+
 struct Platform {
   Range memory[kMaxMemory] = {};
   std::size_t memory_count = 0;
   Gic gic;
+  ArchTimer timer;
   PciHost pci;
   SimpleDevice uart;  // the first arm,pl011
   SimpleDevice rtc;   // the first arm,pl031
@@ -356,6 +368,10 @@ class PlatformReader {
       return simple(node, ac, sc, out_.uart);
     if (has_string(node.compatible, "arm,pl031") && !out_.rtc.present)
       return simple(node, ac, sc, out_.rtc);
+    if ((has_string(node.compatible, "arm,armv8-timer") ||
+         has_string(node.compatible, "arm,armv7-timer")) &&
+        !out_.timer.present)
+      return timer(node);
     return Error::kOk;
   }
 
@@ -503,6 +519,18 @@ class PlatformReader {
     return Error::kOk;
   }
 
+  // The first three of `interrupts` (GIC binding: three cells each); fewer is kBadCells.
+  Error timer(const Node& node) {
+    if (node.interrupts.size < 3 * 12 || node.interrupts.size % 12 != 0) return Error::kBadCells;
+    GicInterrupt found[3];
+    for (std::uint32_t i = 0; i < 3; ++i) {
+      const std::uint8_t* p = node.interrupts.data + 12 * i;
+      found[i] = {read_be32(p), read_be32(p + 4), read_be32(p + 8)};
+    }
+    out_.timer = {true, found[0], found[1], found[2]};
+    return Error::kOk;
+  }
+
   Platform& out_;
   Node stack_[kMaxDepth];
   unsigned depth_ = 0;
@@ -522,6 +550,17 @@ class PlatformReader {
   if (e == Error::kOk) e = reader.finish();
   if (e == Error::kOk) out = platform;
   return e;
+}
+
+// What the AArch64 kernel cannot run without, beyond what read_platform() already requires (RAM,
+// a GICv2): nullptr if `p` has it all, else what is missing, for the kernel's panic message.
+inline const char* kernel_requirement_missing(const Platform& p) {
+  if (!p.uart.present) return "devicetree has no arm,pl011 UART (the kernel's console)";
+  if (!p.timer.present) return "devicetree has no arm,armv8-timer (the kernel's clock)";
+  if (p.timer.virtual_timer.type != 1 || p.timer.virtual_timer.number >= 16 ||
+      p.timer.physical.type != 1 || p.timer.physical.number >= 16)
+    return "devicetree's timer interrupts are not PPIs";
+  return nullptr;
 }
 
 inline const char* describe(Error e) {

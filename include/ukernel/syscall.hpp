@@ -222,6 +222,12 @@ template <class... Args>
 [[nodiscard]] inline Error irq_set_notification(word handler, word notification) {
   return invoke(handler, Invocation::kIrqHandlerSetNotification, notification).status;
 }
+[[nodiscard]] inline Error irq_set_deadline(word handler, std::uint64_t deadline_ns) {
+  return invoke(handler, Invocation::kIrqHandlerSetDeadline, deadline_ns).status;
+}
+[[nodiscard]] inline Error irq_control_power_off(word irq_control) {
+  return invoke(irq_control, Invocation::kIrqControlPowerOff).status;
+}
 [[nodiscard]] inline Error irq_ack(word handler) {
   return invoke(handler, Invocation::kIrqHandlerAck).status;
 }

@@ -9,6 +9,11 @@
 namespace ukernel::core {
 
 Error invoke_irq_control(const Cap& cap, word label, Thread& caller) {
+  if (Invocation(label) == Invocation::kIrqControlPowerOff) {
+    if (!has_rights(cap.rights, Rights::kWrite)) return Error::kInsufficientRights;
+    if (!Machine::power_off()) return Error::kIllegalOperation;
+    return Error::kOk;  // not reached where power_off() succeeds
+  }
   if (Invocation(label) != Invocation::kIrqControlGet) return Error::kInvalidLabel;
   if (!has_rights(cap.rights, Rights::kWrite)) return Error::kInsufficientRights;
   InvocationArgs args(caller);
@@ -55,6 +60,13 @@ Error invoke_irq_handler(const Cap& cap, word label, Thread& caller) {
       if (irq.notification.empty()) return Error::kIllegalOperation;
       Machine::irq_unmask(line);
       break;
+    case Invocation::kIrqHandlerSetDeadline: {
+      InvocationArgs args(caller);
+      if (!args.has(1)) return Error::kInvalidArgument;
+      if (irq.notification.empty()) return Error::kIllegalOperation;
+      if (!Machine::irq_set_deadline(line, args[0])) return Error::kIllegalOperation;
+      break;
+    }
     case Invocation::kIrqHandlerClear:
       Machine::irq_mask(line);
       slot_delete(irq.notification);

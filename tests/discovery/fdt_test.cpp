@@ -196,6 +196,100 @@ TEST_CASE("fdt: damaged structure and properties are named") {
   CHECK(read_dtb(bytes) == Error::kBadCells);
 }
 
+namespace {
+
+// The offset of the first node whose name starts with `prefix` (its BEGIN_NODE token).
+std::size_t find_node(const std::vector<std::uint8_t>& bytes, std::string_view prefix) {
+  std::uint32_t off_struct = fdt::read_be32(bytes.data() + 8);
+  for (std::size_t at = off_struct; at + 4 + prefix.size() <= bytes.size(); at += 4) {
+    if (fdt::read_be32(bytes.data() + at) == 1 &&
+        std::memcmp(bytes.data() + at + 4, prefix.data(), prefix.size()) == 0)
+      return at;
+  }
+  FAIL("no node " << prefix);
+  return 0;
+}
+
+// The first property `name` at or after `from` (PROP token; its name through the strings block).
+std::size_t find_property_after(const std::vector<std::uint8_t>& bytes, std::size_t from,
+                                std::string_view name) {
+  std::uint32_t off_strings = fdt::read_be32(bytes.data() + 12);
+  for (std::size_t at = from; at + 12 <= bytes.size(); at += 4) {
+    if (fdt::read_be32(bytes.data() + at) != 3) continue;
+    const char* candidate = reinterpret_cast<const char*>(bytes.data() + off_strings +
+                                                          fdt::read_be32(bytes.data() + at + 8));
+    if (std::strncmp(candidate, name.data(), name.size()) == 0 && candidate[name.size()] == 0)
+      return at;
+  }
+  FAIL("no property " << name);
+  return 0;
+}
+
+// Replaces the first occurrence of `from` in the blob by `to` (same length): renames a compatible.
+void rename(std::vector<std::uint8_t>& bytes, std::string_view from, std::string_view to) {
+  REQUIRE(from.size() == to.size());
+  auto at = std::search(bytes.begin(), bytes.end(), from.begin(), from.end());
+  REQUIRE(at != bytes.end());
+  std::copy(to.begin(), to.end(), at);
+}
+
+}  // namespace
+
+TEST_CASE("fdt: the architected timer's PPIs from QEMU virt's devicetree") {
+  fdt::Platform p;
+  REQUIRE(read_dtb(virt_dtb(), &p) == Error::kOk);
+  REQUIRE(p.timer.present);
+  CHECK(p.timer.secure_physical.gic_id() == 29);
+  CHECK(p.timer.physical.gic_id() == 30);
+  CHECK(p.timer.virtual_timer.gic_id() == 27);
+  CHECK(fdt::kernel_requirement_missing(p) == nullptr);
+}
+
+TEST_CASE("fdt: a devicetree without the timer or the UART is refused by name") {
+  auto good = virt_dtb();
+  auto bytes = good;
+  rename(bytes, "arm,armv8-timer", "arm,armv8-timex");
+  rename(bytes, "arm,armv7-timer", "arm,armv7-timex");
+  fdt::Platform p;
+  REQUIRE(read_dtb(bytes, &p) == Error::kOk);  // the reader keeps going; the kernel refuses it
+  CHECK_FALSE(p.timer.present);
+  CHECK(std::string_view(fdt::kernel_requirement_missing(p)) ==
+        "devicetree has no arm,armv8-timer (the kernel's clock)");
+
+  bytes = good;
+  rename(bytes, "arm,pl011", "arm,pl012");
+  REQUIRE(read_dtb(bytes, &p) == Error::kOk);
+  CHECK_FALSE(p.uart.present);
+  CHECK(std::string_view(fdt::kernel_requirement_missing(p)) ==
+        "devicetree has no arm,pl011 UART (the kernel's console)");
+}
+
+TEST_CASE("fdt: a short or wrong timer node is refused") {
+  auto good = virt_dtb();
+  std::size_t timer = find_node(good, "timer");
+  std::size_t interrupts = find_property_after(good, timer, "interrupts");
+  std::uint32_t length = fdt::read_be32(good.data() + interrupts + 4);
+  REQUIRE(length >= 36);
+
+  auto bytes = good;  // two entries instead of (at least) three; the rest become NOPs
+  put_be32(bytes, interrupts + 4, 24);
+  for (std::uint32_t at = 24; at < length; at += 4)
+    put_be32(bytes, interrupts + 12 + at, 4);
+  CHECK(read_dtb(bytes) == Error::kBadCells);
+
+  bytes = good;  // not a whole number of three-cell entries
+  put_be32(bytes, interrupts + 4, length - 4);
+  put_be32(bytes, interrupts + 12 + length - 4, 4);
+  CHECK(read_dtb(bytes) == Error::kBadCells);
+
+  bytes = good;  // the virtual timer (third entry) an SPI: read, but not what the kernel needs
+  put_be32(bytes, interrupts + 12 + 24, 0);
+  fdt::Platform p;
+  REQUIRE(read_dtb(bytes, &p) == Error::kOk);
+  CHECK(std::string_view(fdt::kernel_requirement_missing(p)) ==
+        "devicetree's timer interrupts are not PPIs");
+}
+
 TEST_CASE("fdt: every truncation and every flipped byte stays inside the blob") {
   auto good = virt_dtb();
   for (std::size_t length = 0; length < good.size(); ++length) {

@@ -567,6 +567,13 @@ void irq_root(word info) {
 
   expect("irq control: bad label", invoke(kIrqControlSlot, Invocation(99)).status,
          Error::kInvalidLabel);
+  // Power-off: only where the kernel can (AArch64 under QEMU); the host ends a hosted run.
+  expect("power off: hosted cannot", irq_control_power_off(kIrqControlSlot),
+         Error::kIllegalOperation);
+  word read_only_control = kit.mint(kIrqControlSlot, Rights::kRead, 0);
+  expect("power off: read-only", irq_control_power_off(read_only_control),
+         Error::kInsufficientRights);
+  expect("delete the read-only control", cnode_delete(kRoot, read_only_control), Error::kOk);
   expect("irq get: too few args", invoke(kIrqControlSlot, Invocation::kIrqControlGet, 3).status,
          Error::kInvalidArgument);
   expect("irq get: no such line", irq_control_get(kIrqControlSlot, 32, kRoot, handler),
@@ -582,6 +589,9 @@ void irq_root(word info) {
   expect("irq get: claimed", irq_control_get(kIrqControlSlot, 3, kRoot, handler2), Error::kBusy);
   expect("handler: bad label", invoke(handler, Invocation(99)).status, Error::kInvalidLabel);
   expect("ack: no notification", irq_ack(handler), Error::kIllegalOperation);
+  expect("deadline: too few args", invoke(handler, Invocation::kIrqHandlerSetDeadline).status,
+         Error::kInvalidArgument);
+  expect("deadline: no notification", irq_set_deadline(handler, 1000), Error::kIllegalOperation);
   // Hosted: every line is raised by a write of its number to the bus's MSI doorbell.
   Message msi = invoke(handler, Invocation::kIrqHandlerMsiMessage);
   expect("msi message: ok", msi.status, Error::kOk);
@@ -600,6 +610,8 @@ void irq_root(word info) {
   expect("set: badge 0", irq_set_notification(handler, ntfn), Error::kInvalidArgument);
   expect("set: ok", irq_set_notification(handler, badged), Error::kOk);
   expect("ack: ok", irq_ack(handler), Error::kOk);
+  // Only a line that is a kernel timer takes a deadline (AArch64's last line); hosted has none.
+  expect("deadline: not a timer line", irq_set_deadline(handler, 1000), Error::kIllegalOperation);
   expect("clear: ok", invoke(handler, Invocation::kIrqHandlerClear).status, Error::kOk);
   expect("ack after clear", irq_ack(handler), Error::kIllegalOperation);
 
@@ -694,7 +706,7 @@ TEST_CASE("frame attributes and DMA frames: success and every error") {
 }
 
 TEST_CASE("irq control and handler invocations: success and every error") {
-  run_root(irq_root, 33);
+  run_root(irq_root, 39);
 }
 
 TEST_CASE("io ports: the hosted root task has none; the labels on other objects") {

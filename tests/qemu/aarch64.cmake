@@ -114,3 +114,51 @@ ukernel_qemu_test(aarch64 qemu.aarch64.grants grants.elf
     ${UKERNEL_GRANTS_FIND_LINE}
     "ok: grants: their BARs placed in the bridge's windows"
     ${UKERNEL_GRANTS_LINES})
+
+# The example system on AArch64 (examples/system/aarch64/): the same scenario and expected lines
+# as on hosted and x86-64, typed at the PL011 console driver by build/aarch64/run-system.
+add_test(NAME qemu.aarch64.system_scenario
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/run-system-scenario.sh
+    ${PROJECT_SOURCE_DIR}/build/aarch64/run-system
+    ${PROJECT_SOURCE_DIR}/tests/system/scenario.txt
+    ${PROJECT_SOURCE_DIR}/tests/system/scenario.expected
+    $<TARGET_FILE:scenario_check>
+    ${CMAKE_CURRENT_BINARY_DIR}/aarch64-system-scenario.serial.log)
+set_tests_properties(qemu.aarch64.system_scenario PROPERTIES
+  TIMEOUT 120
+  LABELS qemu
+  ENVIRONMENT "UKERNEL_SYSTEM_TIMEOUT=100")
+
+# The file system against the Linux tools on AArch64 (tests/qemu/run-system-fs.sh, as on x86-64):
+# the disk is virtio-blk-pci on virt's PCIe, its BARs assigned by the PCI server from the device
+# tree's windows, its interrupts MSI-X through the GICv2m frame.
+add_test(NAME qemu.aarch64.system_fs
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/run-system-fs.sh
+    ${PROJECT_SOURCE_DIR}/build/aarch64/run-system
+    $<TARGET_FILE:scenario_check>
+    ${CMAKE_CURRENT_BINARY_DIR}/aarch64-system-fs)
+set_tests_properties(qemu.aarch64.system_fs PROPERTIES
+  TIMEOUT 150
+  LABELS qemu
+  ENVIRONMENT "UKERNEL_SYSTEM_TIMEOUT=130")
+
+# A machine without what the kernel needs is refused by name: QEMU virt's own devicetree with the
+# timer node deleted (dumped by this QEMU, edited with dtc; never checked in) makes the kernel
+# panic with the reason and semihosting exit status 65 before anything else runs.
+find_program(UKERNEL_QEMU_AARCH64 qemu-system-aarch64 REQUIRED)
+find_program(UKERNEL_DTC dtc REQUIRED)
+set(virt_dts ${CMAKE_CURRENT_BINARY_DIR}/aarch64/virt.dts)
+set(no_timer_dtb ${CMAKE_CURRENT_BINARY_DIR}/aarch64/virt-without-timer.dtb)
+add_custom_command(OUTPUT ${no_timer_dtb}
+  COMMAND ${UKERNEL_QEMU_AARCH64} -M virt -cpu cortex-a57 -m 128M
+          -machine dumpdtb=${virt_dts}.dtb -display none
+  COMMAND ${UKERNEL_DTC} -q -I dtb -O dts -o ${virt_dts} ${virt_dts}.dtb
+  COMMAND sed -i "/^\\ttimer {/,/^\\t};/d" ${virt_dts}
+  COMMAND ${UKERNEL_DTC} -q -I dts -O dtb -o ${no_timer_dtb} ${virt_dts}
+  COMMENT "QEMU virt's devicetree without its timer node"
+  VERBATIM)
+add_custom_target(virt_without_timer_dtb ALL DEPENDS ${no_timer_dtb})
+ukernel_qemu_test(aarch64 qemu.aarch64.dtb_without_timer boot-smoke.elf
+  STATUS 65
+  QEMU_ARGS -dtb ${no_timer_dtb}
+  EXPECT "PANIC: devicetree has no arm,armv8-timer (the kernel's clock)")

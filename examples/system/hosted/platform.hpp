@@ -51,6 +51,7 @@ struct Platform {
 
   // Power-off: the host ends a hosted run (when its input ends); no device to do it.
   static constexpr sysdesc::Grant power_off_ports() { return {}; }
+  static constexpr bool can_power_off(word) { return false; }
   static ukernel::Error power_off(word) { return ukernel::Error::kIllegalOperation; }
 };
 

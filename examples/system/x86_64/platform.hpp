@@ -53,6 +53,7 @@ struct Platform {
   static constexpr sysdesc::Grant power_off_ports() {
     return sysdesc::io_ports("power-off", 0xf4, 4);
   }
+  static constexpr bool can_power_off(word ports_slot) { return ports_slot != 0; }
   static ukernel::Error power_off(word ports_slot) {
     return ukernel::IoPorts(ports_slot).write8(0xf4, 0x10);
   }

@@ -117,6 +117,11 @@ concept Backend = requires(std::string_view text, word paddr, unsigned line, wor
   // The MSI message (address, data) that raises `line`; false if the line cannot be raised by
   // message on this machine.
   { M::msi_message(line, address, data) } -> std::same_as<bool>;
+  // A line that is a timer the kernel owns: one interrupt at `ns` of now_ns()'s clock (0:
+  // none). False for any other line (kIrqHandlerSetDeadline answers kIllegalOperation).
+  { M::irq_set_deadline(line, ns) } -> std::same_as<bool>;
+  // Ends the machine with a normal power-off; false (and nothing happens) if the kernel cannot.
+  { M::power_off() } -> std::same_as<bool>;
   // Timer: monotonic time, and a one-shot interrupt at an absolute time (0 disarms).
   { M::now_ns() } -> std::same_as<std::uint64_t>;
   { M::timer_arm(ns) } -> std::same_as<void>;

@@ -26,5 +26,15 @@ bool irq_msi_message(unsigned line, word& address, word& data) {
 void timer_arm_ns(std::uint64_t deadline_ns) {
   timer_arm(deadline_ns);
 }
+bool irq_set_deadline(unsigned line, std::uint64_t deadline_ns) {
+  if (line != kDeadlineLine) return false;
+  deadline_arm(deadline_ns);
+  return true;
+}
+// Semihosting SYS_EXIT with status 33, the runners' normal power-off (PSCI SYSTEM_OFF would make
+// QEMU exit with 0, which they rightly take for a failure).
+bool power_off() {
+  exit_qemu(ExitCode::kSuccess);
+}
 
 }  // namespace ukernel::aarch64

@@ -1,5 +1,5 @@
-// Physical memory: the device tree's memory node, the frame allocator, and the hand-over of the
-// free RAM to the kernel core.
+// Physical memory: the device tree (every device the kernel uses is found there), the frame
+// allocator, and the hand-over of the free RAM to the kernel core.
 //
 // QEMU virt puts the flattened device tree at the start of RAM (0x40000000) and the image at
 // 0x40200000. Free RAM is everything from the end of the image to the end of RAM, clipped to the
@@ -17,11 +17,6 @@ extern "C" char __kernel_end[];
 namespace ukernel::aarch64 {
 namespace {
 
-constexpr std::uint32_t kFdtMagic = 0xd00dfeed;
-constexpr std::uint32_t kBeginNode = 1;
-constexpr std::uint32_t kEndNode = 2;
-constexpr std::uint32_t kProperty = 3;
-constexpr std::uint32_t kNop = 4;
 constexpr word kMappedRamEnd = kRamBase + (word{1} << 30);
 
 fdt::Platform platform_;
@@ -37,84 +32,20 @@ constexpr word align_up(word v, word a) {
   return (v + a - 1) & ~(a - 1);
 }
 
-std::uint32_t be32(const unsigned char* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-word be_cells(const unsigned char* p, std::uint32_t cells) {
-  word value = 0;
-  for (std::uint32_t i = 0; i < cells; ++i)
-    value = value << 32 | be32(p + 4 * i);
-  return value;
-}
-bool starts_with(const char* text, const char* prefix) {
-  for (; *prefix != '\0'; ++text, ++prefix) {
-    if (*text != *prefix) return false;
-  }
-  return true;
-}
-bool equals(const char* a, const char* b) {
-  for (; *a != '\0' && *a == *b; ++a, ++b) {
-  }
-  return *a == *b;
-}
-
-// The first range of the first /memory node (root #address-cells and #size-cells apply).
-void read_device_tree(const unsigned char* fdt) {
-  if (be32(fdt) != kFdtMagic) panic("no device tree at the start of RAM");
-  const unsigned char* structure = fdt + be32(fdt + 8);
-  const auto* strings = reinterpret_cast<const char*>(fdt + be32(fdt + 12));
-  std::uint32_t address_cells = 2, size_cells = 1;
-  int depth = 0;
-  bool in_memory = false;
-  for (const unsigned char* p = structure;;) {
-    std::uint32_t token = be32(p);
-    p += 4;
-    if (token == kBeginNode) {
-      const auto* name = reinterpret_cast<const char*>(p);
-      std::size_t length = 0;
-      while (name[length] != '\0')
-        ++length;
-      p += align_up(length + 1, 4);
-      ++depth;
-      in_memory = depth == 2 && starts_with(name, "memory");
-    } else if (token == kEndNode) {
-      --depth;
-      in_memory = false;
-    } else if (token == kProperty) {
-      std::uint32_t length = be32(p);
-      const char* name = strings + be32(p + 4);
-      const unsigned char* value = p + 8;
-      p += 8 + align_up(length, 4);
-      if (depth == 1 && equals(name, "#address-cells")) address_cells = be32(value);
-      if (depth == 1 && equals(name, "#size-cells")) size_cells = be32(value);
-      if (in_memory && equals(name, "reg") && length >= 4 * (address_cells + size_cells)) {
-        ram_base_ = be_cells(value, address_cells);
-        ram_size_ = be_cells(value + 4 * address_cells, size_cells);
-        return;
-      }
-    } else if (token != kNop) {
-      break;
-    }
-  }
-  panic("the device tree has no memory node");
-}
-
-}  // namespace
-
-namespace {
-
-// The devices the kernel and the root task use, through the checked reader (ukernel/fdt.hpp).
-// A blob it refuses leaves platform_read_ false: the kernel then keeps QEMU virt's GIC
-// constants and reports no MSI frame and no PCI host, and says why on the console.
+// The machine as the device tree describes it, through the checked reader (ukernel/fdt.hpp):
+// RAM, the GIC, the timers' PPIs, the PL011, PCIe. A blob the reader refuses, or one without
+// what the kernel needs (fdt::kernel_requirement_missing), is a machine this kernel cannot run:
+// it panics with the reason (semihosting exit status 65).
 void read_platform(const unsigned char* fdt, word bytes) {
   fdt::Blob blob;
   fdt::Error e = fdt::Blob::open(fdt, bytes, blob);
   if (e == fdt::Error::kOk) e = fdt::read_platform(blob, platform_);
-  platform_read_ = e == fdt::Error::kOk;
-  if (!platform_read_) {
-    print("device tree: ", fdt::describe(e),
-          "; no MSI frame and no PCI host, GIC at QEMU virt's addresses\n");
-  }
+  if (e != fdt::Error::kOk) panic(fdt::describe(e));
+  if (platform_.uart.present) console_attach(platform_.uart.registers.base);
+  if (const char* missing = fdt::kernel_requirement_missing(platform_)) panic(missing);
+  platform_read_ = true;
+  ram_base_ = platform_.memory[0].base;
+  ram_size_ = platform_.memory[0].size;
 }
 
 // The blob lies below the image (QEMU: at the start of RAM, the image 2 MiB above).
@@ -128,7 +59,6 @@ const fdt::Platform* platform() {
 
 void memory_init() {
   const auto* fdt = static_cast<const unsigned char*>(physical_to_virtual(kRamBase));
-  read_device_tree(fdt);
   read_platform(fdt, kDeviceTreeMaxBytes);
   word image_end = align_up(virtual_to_physical(__kernel_end), kPageSize);
   word ram_end = ram_base_ + ram_size_;

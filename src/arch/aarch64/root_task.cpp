@@ -1,8 +1,9 @@
 // What booting the root task (src/arch/baremetal/kernel_main.cpp) needs from QEMU virt: the
 // device regions handed to the root task.
 //
-// Device memory: the regions of kDeviceRegions become device untyped for the root task (after
-// the RAM blocks), the only way a device's registers reach user space.
+// Device memory: the device tree's PL011 and PL031 pages, then the PCIe host's ECAM and memory
+// windows, become device untyped for the root task (after the RAM blocks), the only way a
+// device's registers reach user space.
 #include <array>
 #include <span>
 
@@ -17,24 +18,25 @@
 namespace ukernel::aarch64 {
 namespace {
 
-// Device regions handed to the root task: the PL031 real-time clock's registers (QEMU virt,
-// 0x09010000; its interrupt is SPI 2, line 2). The kernel's own devices, the GIC (0x08000000,
-// 0x08010000) and the PL011 console (0x09000000), are not among them, so no thread can
-// reprogram them.
-constexpr std::array<core::MemoryRegion, 1> kDeviceRegions = {{{0x09010000, kPageSize}}};
 constexpr bool outside(const core::MemoryRegion& r, word begin, word size) {
   return r.paddr + r.size <= begin || r.paddr >= begin + size;
 }
-static_assert(outside(kDeviceRegions[0], 0x08000000, 0x20000) &&
-              outside(kDeviceRegions[0], 0x09000000, kPageSize) &&
-              outside(kDeviceRegions[0], kRamBase, word{1} << 30));
+
+// The PL011 (the example system's console driver is granted it; the kernel only writes its data
+// register, console.cpp) and the PL031 real-time clock: one page each, below RAM. The GIC and
+// its v2m frame are the kernel's alone, so no thread can reprogram them.
+core::MemoryRegion simple_region(const fdt::SimpleDevice& device) {
+  if (!device.present || device.registers.base % kPageSize != 0 ||
+      device.registers.base + kPageSize > kRamBase)
+    return {};
+  return {device.registers.base, kPageSize};
+}
 
 // The PCIe host's ECAM and memory windows from the device tree (QEMU virt with highmem: ECAM at
 // 0x4010000000, 256 MiB; 32-bit window 0x10000000, 0x2eff0000 bytes; 64-bit window
 // 0x8000000000, 512 GiB); CPU address = PCI address on virt, and a window that differs is left
-// out. Each must lie outside RAM and the kernel's devices (the first GiB, where the GIC, its v2m
-// frame and the PL011 are, keeps only the PL031 and the 32-bit window; see the checks below).
-std::array<core::MemoryRegion, 4> device_regions;
+// out. Each must lie outside RAM, the kernel's devices and the simple devices' pages.
+std::array<core::MemoryRegion, 5> device_regions;
 struct PciRegions {
   core::MemoryRegion ecam, mmio32, mmio64;
 };
@@ -43,8 +45,9 @@ bool outside_kernel(const core::MemoryRegion& r) {
   const fdt::Platform* p = platform();
   if (p == nullptr) return false;
   bool ok = outside(r, ram_base(), ram_size()) && outside(r, p->gic.distributor.base, 0x10000) &&
-            outside(r, p->gic.cpu_interface.base, 0x10000) && outside(r, 0x09000000, kPageSize) &&
-            outside(r, kDeviceRegions[0].paddr, kPageSize);
+            outside(r, p->gic.cpu_interface.base, 0x10000);
+  for (const fdt::SimpleDevice* d : {&p->uart, &p->rtc})
+    if (d->present) ok = ok && outside(r, d->registers.base, kPageSize);
   if (p->gic.has_v2m) ok = ok && outside(r, p->gic.v2m.base, kPageSize);
   return ok && r.size != 0 && r.paddr % kPageSize == 0;
 }
@@ -88,7 +91,13 @@ void print_boot_details() {
 std::span<const core::MemoryRegion> root_device_regions() {
   using namespace aarch64;
   std::size_t count = 0;
-  device_regions[count++] = kDeviceRegions[0];
+  const fdt::Platform* p = platform();
+  if (p != nullptr) {
+    for (const fdt::SimpleDevice* d : {&p->uart, &p->rtc}) {
+      core::MemoryRegion r = simple_region(*d);
+      if (r.size != 0) device_regions[count++] = r;
+    }
+  }
   PciRegions pci = pci_regions();
   for (const core::MemoryRegion& r : {pci.ecam, pci.mmio32, pci.mmio64})
     if (r.size != 0) device_regions[count++] = r;

@@ -83,12 +83,17 @@ Context* user_sync(Context& context) {
 Context* take_interrupt(Context* current) {
   unsigned intid = gic_acknowledge();
   if (intid >= 1020) return current;  // spurious: nothing pending any more
-  if (intid == kTimerIntid) {
+  if (intid == kernel_timer_intid()) {
     timer_disarm();  // level-triggered: it would fire again until re-armed
     gic_end(intid);
     return on_timer(current);
   }
-  if (intid >= kFirstSpi && intid < kFirstSpi + kIrqLines) {
+  if (intid == deadline_timer_intid()) {
+    gic_mask(kDeadlineLine);  // stops the timer; the core unmasks the line on the driver's ack
+    gic_end(intid);
+    return on_irq(current, kDeadlineLine);
+  }
+  if (intid >= kFirstSpi && intid < kFirstSpi + kSpiLines) {
     gic_mask(intid - kFirstSpi);  // the core unmasks it once the driver acknowledged
     gic_end(intid);
     return on_irq(current, intid - kFirstSpi);

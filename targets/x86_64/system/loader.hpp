@@ -1,7 +1,7 @@
 // The root task's program loader: starts a boot module as a thread in an address space of its
 // own, with the CSpace the caller describes (Loader), or loads it into an address space someone
 // else made and reloads it for a restart (ProgramPages: the example system's supervisor,
-// examples/system/x86_64/main.cpp).
+// examples/system/baremetal/main.cpp).
 //
 // How this works: the module's ELF is checked in full first (ukernel/elf.hpp), so a bad file
 // costs nothing but a message. Then, for each page of each segment, a fresh frame is retyped

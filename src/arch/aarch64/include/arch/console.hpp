@@ -1,4 +1,4 @@
-// The kernel console (the PL011 UART of QEMU virt, polled) and leaving QEMU.
+// The kernel console (the device tree's PL011, polled) and leaving QEMU.
 //
 // print() is for the kernel's own messages: boot, faults the back-end reports, kernel bugs. It
 // writes straight to the UART and never blocks on anything but the UART itself.
@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "arch/print.hpp"
+#include "ukernel/abi.hpp"
 
 namespace ukernel::aarch64 {
 
@@ -23,6 +24,10 @@ using baremetal::console_write;
 using baremetal::hex;
 using baremetal::Hex;
 using baremetal::print;
+
+// Uses the PL011 at physical `paddr` (from the device tree) from now on; before, and if it lies
+// outside the kernel's device window, characters go to the semihosting console.
+void console_attach(word paddr);
 
 // Writes one character to the PL011, waiting (boundedly) while its FIFO is full (console.cpp;
 // print() above it).

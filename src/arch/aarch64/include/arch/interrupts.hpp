@@ -1,16 +1,24 @@
-// The GICv2 (QEMU virt: distributor 0x08000000, CPU interface 0x08010000) and the EL1 virtual
-// timer (CNTV, PPI 27). See interrupts.cpp.
+// The GICv2 and the EL1 timers, where the device tree says (QEMU virt: distributor 0x08000000,
+// CPU interface 0x08010000; CNTV on PPI 27, CNTP on PPI 30). See interrupts.cpp.
 #pragma once
 
 #include <cstdint>
 
 namespace ukernel::aarch64 {
 
-// Device lines: line n is SPI n (INTID 32 + n). QEMU virt wires SPIs 0..47 to devices and gives
-// its GICv2m frame SPIs 48..111 (MSI_TYPER), which become lines raised by MSI.
-inline constexpr unsigned kIrqLines = 112;
+// Device lines: line n < kSpiLines is SPI n (INTID 32 + n). QEMU virt wires SPIs 0..47 to
+// devices and gives its GICv2m frame SPIs 48..111 (MSI_TYPER), which become lines raised by MSI.
+// The last line, kDeadlineLine, is the EL1 non-secure physical timer (CNTP, its PPI from the
+// device tree): a user-level timer driver holding its IrqHandler sets one deadline at a time
+// (kIrqHandlerSetDeadline) and hears it as its notification. The kernel's own clock is the
+// virtual timer (CNTV, also a PPI from the device tree); the two never share a register.
+inline constexpr unsigned kSpiLines = 112;
+inline constexpr unsigned kDeadlineLine = kSpiLines;
+inline constexpr unsigned kIrqLines = kSpiLines + 1;
 inline constexpr unsigned kFirstSpi = 32;
-inline constexpr unsigned kTimerIntid = 27;  // the EL1 virtual timer's PPI
+// The INTIDs of the kernel's timer (virtual) and of the deadline line's timer (physical).
+unsigned kernel_timer_intid();
+unsigned deadline_timer_intid();
 
 // Sets up the distributor and CPU interface, and the GICv2m frame's SPIs (edge-triggered) when
 // the device tree names one.
@@ -30,6 +38,10 @@ std::uint64_t timer_now_ns();
 void timer_arm(std::uint64_t deadline_ns);
 // Stops a fired timer from asserting its (level-triggered) interrupt again.
 void timer_disarm();
+// The deadline line's timer: one interrupt at absolute time `deadline_ns` (the clock of
+// timer_now_ns; 0 disarms); disarm also stops a fired one asserting its interrupt.
+void deadline_arm(std::uint64_t deadline_ns);
+void deadline_disarm();
 std::uint64_t timer_hz();
 
 }  // namespace ukernel::aarch64

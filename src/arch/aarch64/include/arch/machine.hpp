@@ -21,6 +21,8 @@ void irq_unmask(unsigned line);
 bool irq_msi_message(unsigned line, word& address, word& data);
 std::uint64_t now_ns();
 void timer_arm_ns(std::uint64_t deadline_ns);
+bool irq_set_deadline(unsigned line, std::uint64_t deadline_ns);
+bool power_off();
 }  // namespace ukernel::aarch64
 
 namespace ukernel::arch {
@@ -30,8 +32,8 @@ struct Machine {
   using PageTable = aarch64::PageTable;
   static constexpr word kPageSize = aarch64::kPageSize;
   static constexpr word kUserSpaceEnd = aarch64::kUserEnd;
-  // SPIs 0..111: the wired ones, then GICv2m's MSI lines (arch/interrupts.hpp).
-  static constexpr unsigned kIrqLines = 112;
+  // SPIs 0..111, then the deadline line (the EL1 physical timer, arch/interrupts.hpp).
+  static constexpr unsigned kIrqLines = 113;
   static constexpr bool kHasIoPorts = false;      // devices are memory-mapped
   static constexpr bool kHasDeviceMemory = true;  // PageTable::map_device: Device-nGnRnE
   // A kernel trace only in images built for one (arch/trace_build.hpp); in the others the
@@ -47,6 +49,10 @@ struct Machine {
   static bool msi_message(unsigned line, word& address, word& data) {
     return aarch64::irq_msi_message(line, address, data);
   }
+  static bool irq_set_deadline(unsigned line, std::uint64_t deadline_ns) {
+    return aarch64::irq_set_deadline(line, deadline_ns);
+  }
+  static bool power_off() { return aarch64::power_off(); }
   static std::uint64_t now_ns() { return aarch64::now_ns(); }
   static void timer_arm(std::uint64_t deadline_ns) { aarch64::timer_arm_ns(deadline_ns); }
   static void console_write(std::string_view text) { aarch64::console_write(text); }

@@ -49,6 +49,10 @@ struct Machine {
   static bool msi_message(unsigned line, word& address, word& data) {
     return x86::irq_msi_message(line, address, data);
   }
+  // No line is a kernel timer (the PIT and the HPET are devices a driver is granted).
+  static bool irq_set_deadline(unsigned, std::uint64_t) { return false; }
+  // The supervisor powers off through its IoPorts capability for isa-debug-exit.
+  static bool power_off() { return false; }
   static std::uint64_t now_ns() { return x86::now_ns(); }
   static void timer_arm(std::uint64_t deadline_ns) { x86::timer_arm_ns(deadline_ns); }
   static void console_write(std::string_view text) { x86::console_write(text); }

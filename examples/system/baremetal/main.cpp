@@ -1,9 +1,9 @@
-// The example system's root task on x86-64: the supervisor (examples/supervisor/), booted from
-// the same description as on the hosted back-end. Its image loader takes each server's ELF file
-// from the system image's boot modules ("system_<name>", cmake: ukernel_x86_64_system_image) and
-// loads it with targets/x86_64/system/loader.hpp into the address space the supervisor made for
-// the server. A restart reloads only the writable pages (data, bss, stack): fresh globals, the
-// same code pages.
+// The example system's root task on the bare-metal targets (x86-64, AArch64): the supervisor
+// (examples/supervisor/), booted from the same description as on the hosted back-end. Its image
+// loader takes each server's ELF file from the system image's boot modules ("system_<name>",
+// cmake: ukernel_baremetal_system_image) and loads it with targets/x86_64/system/loader.hpp into
+// the address space the supervisor made for the server. A restart reloads only the writable
+// pages (data, bss, stack): fresh globals, the same code pages.
 #include "loader.hpp"
 #include "supervisor/supervisor.hpp"
 
