@@ -40,7 +40,11 @@ enum class Syscall : word {
   kPoll = 9,         // as kWait, but never blocks (returns 0 bits if none are set)
   kYield = 10,       // gives up the rest of the timeslice
   kAbort = 11,       // stops the thread; its fault endpoint hears FaultKind::kAbort
-  kDebugWrite = 12,  // writes Info.length bytes from the message words to the kernel console
+  // Writes Info.length bytes from the message words to the kernel console (none: writes nothing);
+  // returns in message word 0 the back-end's cycle-counter ticks the kernel has spent halted
+  // waiting for an interrupt since boot (0 on hosted), which a benchmark counting guest
+  // instructions under QEMU's -icount subtracts (debug_idle_ticks(), syscall.hpp).
+  kDebugWrite = 12,
   kCount = 13,
 };
 

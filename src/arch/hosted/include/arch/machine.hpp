@@ -114,6 +114,8 @@ struct Machine {
   // Every line can be raised by message: a write of the line to the doorbell (machine.cpp).
   static bool msi_message(unsigned line, word& address, word& data);
   static std::uint64_t now_ns();
+  // The hosted kernel never halts (an idle system moves the virtual clock to its next event).
+  static word idle_ticks() { return 0; }
   static void timer_arm(std::uint64_t deadline_ns);
   static void console_write(std::string_view text);
 };
