@@ -75,7 +75,7 @@ class Guest:
                 "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
                 "-display", "none", "-monitor", "none", "-serial", "stdio"]
         if icount:
-            qemu[5:5] = ["-icount", "shift=0,align=off,sleep=off"]
+            qemu[5:5] = ["-icount", "shift=0,align=off,sleep=on"]
         self.log = open(log_path, "wb")
         self.proc = subprocess.Popen(qemu, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
