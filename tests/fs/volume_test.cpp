@@ -268,9 +268,10 @@ TEST_CASE("volume: the dirty bit is set while changes are pending, FSInfo holds 
   REQUIRE(v.unmount() == FsError::kOk);
 }
 
-TEST_CASE("volume: a walk along a chain reads the FAT a window at a time, and the window follows "
-          "every change",
-          "[fat32]") {
+TEST_CASE(
+    "volume: a walk along a chain reads the FAT a window at a time, and the window follows "
+    "every change",
+    "[fat32]") {
   MemoryDevice d = fresh_device();  // 512-byte clusters: 128 FAT entries a sector
   REQUIRE(!d.bytes.empty());
   const auto data = fat_test::pattern(4 * 1024 * 1024, 7);  // 8192 clusters: 64 FAT sectors

@@ -283,14 +283,10 @@ TEST_CASE("files: bench fswrite and bench fsread move the bytes, and refuse what
   REQUIRE(run("/usr/sbin/mkfs.fat -F 32 -C " + quoted(image) + " 34816 >/dev/null") == 0);
   const std::vector<std::string> lines = {
       "bench fsread 1K",  // no /bench.dat yet
-      "bench fswrite 300K",
-      "bench fsread 300K",
+      "bench fswrite 300K", "bench fsread 300K",
       "bench fsread 1M",  // longer than the file
-      "bench fsread 0",
-      "bench fsread 12X",
-      "bench fsread 2G",
-      "bench fswrite",
-      "bench fsread 1K 2K",
+      "bench fsread 0",     "bench fsread 12X",   "bench fsread 2G",
+      "bench fswrite",      "bench fsread 1K 2K",
   };
   system_example::RunOptions options{.image_directory = UKERNEL_SYSTEM_IMAGE_DIR};
   options.disk = image;

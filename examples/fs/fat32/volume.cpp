@@ -55,9 +55,8 @@ Result<std::uint32_t> Volume::fat_get(std::uint32_t cluster) {
       // Read ahead: the window's worth of the first FAT from this sector on, in one request,
       // so that a walk along a chain costs one request per window, not one per sector.
       fat_window_count_ = 0;
-      const std::uint32_t count =
-          std::min<std::uint32_t>(std::uint32_t(fat_window_.size() / bps),
-                                  geometry_.fat_sectors - sector);
+      const std::uint32_t count = std::min<std::uint32_t>(std::uint32_t(fat_window_.size() / bps),
+                                                          geometry_.fat_sectors - sector);
       if (FsError e = read_sectors(geometry_.reserved_sectors + sector,
                                    std::span(fat_window_.data(), std::size_t{count} * bps));
           e != FsError::kOk) {
