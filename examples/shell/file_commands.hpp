@@ -43,11 +43,11 @@ class FileCommands {
   // through the data area of the shell's region with no copy on the shell's side (as `dd` to
   // /dev/null does: the bytes are neither checked nor kept), and time everything from the open
   // to the close with the platform's cycle counter, less the ticks the kernel spent halted
-  // (docs/performance.md, storage). SIZE: bytes, or a number with K or M (1024s), 1 to 1G.
+  // (docs/performance.md, storage). SIZE: bytes, or a number with K or M (1024s), 1 to 1024M.
   void bench(std::string_view which, std::span<const std::string_view> args) {
     std::uint64_t size = 0;
     if (args.size() != 1 || !parse_size(args[0], size)) {
-      out_.print("usage: bench {} SIZE (bytes, or with K or M; 1 to 1G)\n", which);
+      out_.print("usage: bench {} SIZE (bytes, or with K or M; 1 to 1024M)\n", which);
       return;
     }
     if (!connected(which)) return;

@@ -281,12 +281,12 @@ TEST_CASE("files: bench fswrite and bench fsread move the bytes, and refuse what
   const std::string image = fat_test::temp_path("system-bench.img");
   std::remove(image.c_str());
   REQUIRE(run("/usr/sbin/mkfs.fat -F 32 -C " + quoted(image) + " 34816 >/dev/null") == 0);
+  // One command a line; the bad ones: a missing file, a file shorter than SIZE, a size of 0, a
+  // bad and an unknown unit, more than 1024M, no SIZE, two.
   const std::vector<std::string> lines = {
-      "bench fsread 1K",  // no /bench.dat yet
-      "bench fswrite 300K", "bench fsread 300K",
-      "bench fsread 1M",  // longer than the file
-      "bench fsread 0",     "bench fsread 12X",   "bench fsread 2G",
-      "bench fswrite",      "bench fsread 1K 2K",
+      "bench fsread 1K", "bench fswrite 300K", "bench fsread 300K", "bench fsread 1M",
+      "bench fsread 0",  "bench fsread 12X",   "bench fsread 2G",   "bench fsread 1025M",
+      "bench fswrite",   "bench fsread 1K 2K",
   };
   system_example::RunOptions options{.image_directory = UKERNEL_SYSTEM_IMAGE_DIR};
   options.disk = image;
@@ -307,15 +307,17 @@ TEST_CASE("files: bench fswrite and bench fsread move the bytes, and refuse what
                           "bench fsread: /bench.dat holds 307200 bytes, fewer than 1048576: run "
                           "bench fswrite 1048576 first",
                           "uk> bench fsread 0",
-                          "usage: bench fsread SIZE (bytes, or with K or M; 1 to 1G)",
+                          "usage: bench fsread SIZE (bytes, or with K or M; 1 to 1024M)",
                           "uk> bench fsread 12X",
-                          "usage: bench fsread SIZE (bytes, or with K or M; 1 to 1G)",
+                          "usage: bench fsread SIZE (bytes, or with K or M; 1 to 1024M)",
                           "uk> bench fsread 2G",
-                          "usage: bench fsread SIZE (bytes, or with K or M; 1 to 1G)",
+                          "usage: bench fsread SIZE (bytes, or with K or M; 1 to 1024M)",
+                          "uk> bench fsread 1025M",
+                          "usage: bench fsread SIZE (bytes, or with K or M; 1 to 1024M)",
                           "uk> bench fswrite",
-                          "usage: bench fswrite SIZE (bytes, or with K or M; 1 to 1G)",
+                          "usage: bench fswrite SIZE (bytes, or with K or M; 1 to 1024M)",
                           "uk> bench fsread 1K 2K",
-                          "usage: bench fsread SIZE (bytes, or with K or M; 1 to 1G)",
+                          "usage: bench fsread SIZE (bytes, or with K or M; 1 to 1024M)",
                       }) == "");
   CHECK(transcript.find("fs_read_ticks_per_kib") == std::string::npos);
   // What fswrite wrote is on the disk, as mtools reads it: the shell's pattern.
