@@ -281,8 +281,8 @@ TEST_CASE("files: bench fswrite and bench fsread move the bytes, and refuse what
   const std::string image = fat_test::temp_path("system-bench.img");
   std::remove(image.c_str());
   REQUIRE(run("/usr/sbin/mkfs.fat -F 32 -C " + quoted(image) + " 34816 >/dev/null") == 0);
-  // One command a line; the bad ones: a missing file, a file shorter than SIZE, a size of 0, a
-  // bad and an unknown unit, more than 1024M, no SIZE, two.
+  // What goes wrong: a missing file, a file shorter than SIZE, a size of 0, a bad and an unknown
+  // unit, more than 1024M, no SIZE, two.
   const std::vector<std::string> lines = {
       "bench fsread 1K", "bench fswrite 300K", "bench fsread 300K", "bench fsread 1M",
       "bench fsread 0",  "bench fsread 12X",   "bench fsread 2G",   "bench fsread 1025M",
