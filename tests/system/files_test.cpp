@@ -284,9 +284,17 @@ TEST_CASE("files: bench fswrite and bench fsread move the bytes, and refuse what
   // What goes wrong: a missing file, a file shorter than SIZE, a size of 0, a bad and an unknown
   // unit, more than 1024M, no SIZE, two.
   const std::vector<std::string> lines = {
-      "bench fsread 1K", "bench fswrite 300K", "bench fsread 300K", "bench fsread 1M",
-      "bench fsread 0",  "bench fsread 12X",   "bench fsread 2G",   "bench fsread 1025M",
-      "bench fswrite",   "bench fsread 1K 2K",
+      "bench fsread 1K",
+      "bench fswrite 300K",
+      "bench fsread 300K",
+      "bench fsread 1M",
+      "bench fsread 0",
+      "bench fsread 12X",
+      "bench fsread 2G",
+      "bench fsread 1025M",
+      "bench fswrite",
+      "bench fsread 1K 2K",
+      "sync",  // the volume marked clean for fsck
   };
   system_example::RunOptions options{.image_directory = UKERNEL_SYSTEM_IMAGE_DIR};
   options.disk = image;
