@@ -75,6 +75,20 @@ class Client {
     return total;
   }
 
+  // Reads up to `length` bytes at offset straight into the data area (at most its size): no copy
+  // on the client's side. The bytes stay there until the next call. Fewer only at the end.
+  fat32::Result<std::uint64_t> read_in_place(std::uint64_t handle, std::uint64_t offset,
+                                             std::uint64_t length) {
+    if (length > data().size()) length = data().size();
+    return value(rpc_.call<Protocol::Read>(handle, offset, std::uint64_t{kDataOffset}, length));
+  }
+  // Writes the first `length` bytes of the data area (at most its size) at offset.
+  fat32::Result<std::uint64_t> write_in_place(std::uint64_t handle, std::uint64_t offset,
+                                              std::uint64_t length) {
+    if (length > data().size()) length = data().size();
+    return value(rpc_.call<Protocol::Write>(handle, offset, std::uint64_t{kDataOffset}, length));
+  }
+
   StatReply stat(std::string_view path) {
     if (!put_path(0, path)) return StatReply{FsError::kPathTooLong};
     return stat_of(rpc_.call<Protocol::Stat>(std::uint64_t{0}, std::uint64_t(path.size())));

@@ -35,6 +35,55 @@ class FileCommands {
   FileCommands(Runtime& runtime, Out& out, ukernel::SharedRegion region)
       : out_(out), fs_endpoint_(runtime, "fs"), files_(fs_endpoint_.slot(), region) {}
 
+  static constexpr std::string_view kBenchPath = "/bench.dat";
+  static constexpr std::uint64_t kMaxBenchBytes = std::uint64_t{1} << 30;
+
+  // `bench fswrite SIZE` writes SIZE bytes to /bench.dat (created or truncated) and closes it
+  // (on the disk when it returns); `bench fsread SIZE` reads the first SIZE bytes of it. Both go
+  // through the data area of the shell's region with no copy on the shell's side (as `dd` to
+  // /dev/null does: the bytes are neither checked nor kept), and time everything from the open
+  // to the close with the platform's cycle counter, less the ticks the kernel spent halted
+  // (docs/performance.md, storage). SIZE: bytes, or a number with K or M (1024s), 1 to 1024M.
+  void bench(std::string_view which, std::span<const std::string_view> args) {
+    std::uint64_t size = 0;
+    if (args.size() != 1 || !parse_size(args[0], size)) {
+      out_.print("usage: bench {} SIZE (bytes, or with K or M; 1 to 1024M)\n", which);
+      return;
+    }
+    if (!connected(which)) return;
+    const bool writing = which == "fswrite";
+    if (writing) {  // the bytes written: a pattern, filled before the clock starts
+      std::span<std::byte> area = files_.data();
+      for (std::size_t i = 0; i < area.size(); ++i)
+        area[i] = static_cast<std::byte>(i * 7 + i / 4096);
+    }
+    const word idle_before = ukernel::debug_idle_ticks();
+    const word start = Platform::cycle_count();
+    std::uint64_t calls = 0, done = 0;
+    FsError e = writing ? bench_write(size, calls) : bench_read(size, calls, done);
+    const word ticks = Platform::cycle_count() - start;
+    const word halted = ukernel::debug_idle_ticks() - idle_before;
+    if (!report(writing ? "bench fswrite" : "bench fsread", kBenchPath, e)) return;
+    if (!writing && done < size) {  // the figure would be of a shorter read
+      out_.print("bench fsread: ");
+      out_.out(kBenchPath);
+      out_.print(" holds {} bytes, fewer than {}: run bench fswrite {} first\n", done, size, size);
+      return;
+    }
+    out_.print("bench {}: {} bytes of ", which, size);
+    out_.out(kBenchPath);
+    out_.print(" in {} fs calls\n", calls);
+    if (!Platform::kHasCycleCounter) {
+      out_.print("bench {}: no cycle counter on this back-end\n", which);
+      return;
+    }
+    const word running = ticks > halted ? ticks - halted : 0;
+    out_.print("bench {}: {} ticks running, {} halted\n", which, running, halted);
+    // Per KiB, rounded: the figure benchmarks/fs_qemu.sh reads.
+    out_.print("bench: fs_{}_ticks_per_kib {}\n", writing ? "write" : "read",
+               (running * 1024 + size / 2) / size);
+  }
+
   // Runs `command` with `args` (the words after it) if it is a file command; false if not.
   bool run(std::string_view command, std::span<const std::string_view> args) {
     if (command == "ls") {
@@ -215,6 +264,55 @@ class FileCommands {
       return;
     }
     report(command, path, files_.close(handle.value));  // kOk: on the disk
+  }
+
+  // SIZE of `bench`: digits, then nothing, K or M; 1 to kMaxBenchBytes.
+  static bool parse_size(std::string_view text, std::uint64_t& size) {
+    std::uint64_t unit = 1;
+    if (!text.empty() && (text.back() == 'K' || text.back() == 'M')) {
+      unit = text.back() == 'K' ? 1024 : 1024 * 1024;
+      text.remove_suffix(1);
+    }
+    if (text.empty() || text.size() > 10) return false;
+    std::uint64_t n = 0;
+    for (char c : text) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + std::uint64_t(c - '0');
+    }
+    if (n == 0 || n > kMaxBenchBytes / unit) return false;
+    size = n * unit;
+    return true;
+  }
+
+  FsError bench_write(std::uint64_t size, std::uint64_t& calls) {
+    using ukernel::fs::Open;
+    auto handle = files_.open(kBenchPath, Open::kWrite | Open::kCreate | Open::kTruncate);
+    if (handle.error != FsError::kOk) return handle.error;
+    for (std::uint64_t done = 0; done < size; ++calls) {
+      auto put = files_.write_in_place(handle.value, done, size - done);
+      if (put.error != FsError::kOk) {
+        (void)files_.close(handle.value);
+        return put.error;
+      }
+      done += put.value;
+    }
+    return files_.close(handle.value);  // kOk: on the disk
+  }
+
+  // Reads up to `size` bytes; `done`: how many there were (fewer if the file is shorter).
+  FsError bench_read(std::uint64_t size, std::uint64_t& calls, std::uint64_t& done) {
+    auto handle = files_.open(kBenchPath, ukernel::fs::Open::kRead);
+    if (handle.error != FsError::kOk) return handle.error;
+    FsError e = FsError::kOk;
+    while (done < size) {
+      auto got = files_.read_in_place(handle.value, done, size - done);
+      ++calls;
+      if (got.error != FsError::kOk) e = got.error;
+      if (got.error != FsError::kOk || got.value == 0) break;
+      done += got.value;
+    }
+    FsError closed = files_.close(handle.value);
+    return e != FsError::kOk ? e : closed;
   }
 
   // Where file data is read to and written from (the region's data area is the fs client's).

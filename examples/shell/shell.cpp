@@ -29,7 +29,7 @@ constexpr unsigned kBenchCalls = 1000;
 constexpr std::string_view kPrompt = "uk> ";
 constexpr std::string_view kCommands =
     "commands: help, ps, echo ARGS, uptime, sleep MS, crash SERVER, hang SERVER, kill SERVER, "
-    "bench ipc, poweroff";
+    "bench ipc, bench fsread SIZE, bench fswrite SIZE, poweroff";
 
 struct ShellProtocol {
   using Methods = rpc::Methods<>;  // the shell serves only the control protocol
@@ -197,6 +197,8 @@ class Shell : public rpc::Server<Shell, ShellProtocol> {
       if (one_argument(words, "kill SERVER")) kill(argument);
     } else if (command == "bench" && words.count == 2 && argument == "ipc") {
       bench();
+    } else if (command == "bench" && (argument == "fsread" || argument == "fswrite")) {
+      files_.bench(argument, std::span(words.word + 2, words.count - 2));
     } else if (command == "poweroff") {
       power_off();
     } else if (files_.run(command, std::span(words.word + 1, words.count - 1))) {

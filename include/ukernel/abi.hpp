@@ -40,9 +40,14 @@ enum class Syscall : word {
   kPoll = 9,         // as kWait, but never blocks (returns 0 bits if none are set)
   kYield = 10,       // gives up the rest of the timeslice
   kAbort = 11,       // stops the thread; its fault endpoint hears FaultKind::kAbort
-  kDebugWrite = 12,  // writes Info.length bytes from the message words to the kernel console
+  kDebugWrite = 12,  // Info.length bytes to the kernel console; word 0: ticks halted (below)
   kCount = 13,
 };
+
+// kDebugWrite returns in message word 0 the back-end's cycle-counter ticks the kernel has spent
+// halted waiting for an interrupt since boot (x86-64 TSC, AArch64 virtual counter; 0 on
+// hosted): a benchmark counting guest instructions under QEMU's -icount subtracts them
+// (debug_idle_ticks(), syscall.hpp). With Info.length 0 it writes nothing.
 
 // The registers of a system call, named by role. Each back-end maps them onto real registers
 // (docs/x86_64.md, docs/aarch64.md); the hosted back-end keeps them in a struct.

@@ -27,6 +27,7 @@ using ukernel::fat32::BlockStatus;
 struct MemoryDevice {
   std::vector<std::byte> bytes;
   std::uint64_t writes = 0;
+  std::uint64_t reads = 0;  // read requests that succeeded
   std::uint64_t crash_after = ~0ull;
   bool fail_io = false;
   std::uint64_t sectors_override = 0;
@@ -41,6 +42,7 @@ struct MemoryDevice {
       return BlockStatus::kIoError;
     }
     std::memcpy(out.data(), bytes.data() + lba * 512, out.size());
+    ++reads;
     return BlockStatus::kOk;
   }
   BlockStatus write(std::uint64_t lba, std::span<const std::byte> in) {

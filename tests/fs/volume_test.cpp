@@ -267,3 +267,46 @@ TEST_CASE("volume: the dirty bit is set while changes are pending, FSInfo holds 
   CHECK(fat_test::fsck_clean(crashed.bytes));
   REQUIRE(v.unmount() == FsError::kOk);
 }
+
+TEST_CASE(
+    "volume: a walk along a chain reads the FAT a window at a time, and the window follows "
+    "every change",
+    "[fat32]") {
+  MemoryDevice d = fresh_device();  // 512-byte clusters: 128 FAT entries a sector
+  REQUIRE(!d.bytes.empty());
+  const auto data = fat_test::pattern(4 * 1024 * 1024, 7);  // 8192 clusters: 64 FAT sectors
+  {
+    Volume v;
+    REQUIRE(v.mount(d) == FsError::kOk);
+    REQUIRE(fat_test::write_all(v, "/big.bin", data));
+    REQUIRE(v.unmount() == FsError::kOk);
+  }
+  Volume v;
+  REQUIRE(v.mount(d) == FsError::kOk);
+  auto h = v.open("/big.bin", OpenFlags::kRead | OpenFlags::kWrite);
+  REQUIRE(h.ok());
+  std::vector<std::byte> back(data.size());
+  const std::uint64_t reads_before = d.reads;
+  auto got = v.read(h.value, 0, back);
+  REQUIRE(got.ok());
+  CHECK(got.value == data.size());
+  CHECK(back == data);
+  // One request for the run of clusters, and the FAT's 64 sectors in windows of 64 (one sector
+  // at a time, it was 64 requests).
+  CHECK(d.reads - reads_before <= 4);
+  // Changes inside the window: the chain grows, and a later walk (from the window) sees them.
+  const auto more = fat_test::pattern(70000, 8);
+  REQUIRE(v.write(h.value, data.size(), more).ok());
+  std::vector<std::byte> tail(more.size());
+  auto got_tail = v.read(h.value, data.size(), tail);
+  REQUIRE(got_tail.ok());
+  CHECK(got_tail.value == more.size());
+  CHECK(tail == more);
+  REQUIRE(v.truncate(h.value, 1000) == FsError::kOk);
+  REQUIRE(v.close(h.value) == FsError::kOk);
+  REQUIRE(fat_test::write_all(v, "/second.bin", data));  // reuses the clusters just freed
+  REQUIRE(fat_test::read_all(v, "/second.bin", back));
+  CHECK(back == data);
+  REQUIRE(v.unmount() == FsError::kOk);
+  CHECK(fat_test::fsck_clean(d.bytes));
+}

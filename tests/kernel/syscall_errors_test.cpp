@@ -719,3 +719,21 @@ TEST_CASE("debug_write reaches the console") {
   REQUIRE(sim.run([](word) { (void)debug_write("console check\n"); }) == hosted::RunResult::kIdle);
   CHECK(sim.console().find("console check\n") != std::string::npos);
 }
+
+TEST_CASE("debug_write returns the ticks halted: none on hosted, and no bytes write nothing") {
+  test::reset_observations();
+  hosted::Simulation sim;
+  static Message answer;
+  static word idle = ~word{0};
+  REQUIRE(sim.run([](word) {
+    Message m(MessageInfo(0, 0));
+    m.words[0] = 0x4141414141414141;  // not written: the length is 0
+    answer = sys::syscall(Syscall::kDebugWrite, 0, m);
+    idle = debug_idle_ticks();
+  }) == hosted::RunResult::kIdle);
+  CHECK(answer.status == Error::kOk);
+  CHECK(answer.info.length() == 1);
+  CHECK(answer.words[0] == 0);  // hosted never halts (the virtual clock jumps)
+  CHECK(idle == 0);
+  CHECK(sim.console().find("AAAA") == std::string::npos);
+}

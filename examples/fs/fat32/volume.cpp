@@ -1,4 +1,5 @@
 // Mount, sync, the FAT and cluster allocation (see volume.hpp for the ordering rules).
+#include <algorithm>
 #include <cstring>
 
 #include "entry.hpp"
@@ -31,6 +32,14 @@ FsError Volume::write_sectors(std::uint64_t sector, std::span<const std::byte> i
   if (dir_cache_sector_ >= sector && dir_cache_sector_ < sector + count) {
     std::memcpy(dir_cache_.data(), in.data() + (dir_cache_sector_ - sector) * bps, bps);
   }
+  // Nor the FAT window: the sectors of it that this write covers are copied in.
+  const std::uint64_t window_first = geometry_.reserved_sectors + std::uint64_t{fat_window_first_};
+  const std::uint64_t from = std::max(sector, window_first);
+  const std::uint64_t to = std::min(sector + count, window_first + fat_window_count_);
+  if (from < to) {
+    std::memcpy(fat_window_.data() + (from - window_first) * bps, in.data() + (from - sector) * bps,
+                (to - from) * bps);
+  }
   const std::uint64_t scale = geometry_.device_sectors_per_sector();
   return device_.write(sector * scale, in) == BlockStatus::kOk ? FsError::kOk : FsError::kIoError;
 }
@@ -41,11 +50,22 @@ Result<std::uint32_t> Volume::fat_get(std::uint32_t cluster) {
   if (sector != fat_cache_sector_) {
     if (FsError e = flush_fat(); e != FsError::kOk) return e;
     fat_cache_sector_ = 0xFFFFFFFF;
-    if (FsError e =
-            read_sectors(geometry_.reserved_sectors + sector, std::span(fat_cache_.data(), bps));
-        e != FsError::kOk) {
-      return e;
+    if (sector >= geometry_.fat_sectors) return fail(Corruption::kClusterOutOfRange);
+    if (sector < fat_window_first_ || sector >= fat_window_first_ + fat_window_count_) {
+      // Read ahead: the window's worth of the first FAT from this sector on, in one request,
+      // so that a walk along a chain costs one request per window, not one per sector.
+      fat_window_count_ = 0;
+      const std::uint32_t count = std::min<std::uint32_t>(std::uint32_t(fat_window_.size() / bps),
+                                                          geometry_.fat_sectors - sector);
+      if (FsError e = read_sectors(geometry_.reserved_sectors + sector,
+                                   std::span(fat_window_.data(), std::size_t{count} * bps));
+          e != FsError::kOk) {
+        return e;
+      }
+      fat_window_first_ = sector;
+      fat_window_count_ = count;
     }
+    std::memcpy(fat_cache_.data(), fat_window_.data() + (sector - fat_window_first_) * bps, bps);
     fat_cache_sector_ = sector;
   }
   return load32(fat_cache_.data() + (cluster % (bps / 4)) * 4) & kFatMask;
@@ -200,6 +220,7 @@ FsError Volume::mount(DeviceRef device, MountOptions options) {
   read_only_ = options.read_only;
   fat_cache_sector_ = 0xFFFFFFFF;
   fat_cache_dirty_ = false;
+  fat_window_count_ = 0;
   dir_cache_sector_ = ~0ull;
   nodes_ = {};
   for (HandleSlot& h : handles_)
@@ -272,6 +293,7 @@ void Volume::forget() {
   nodes_ = {};
   fat_cache_sector_ = 0xFFFFFFFF;
   fat_cache_dirty_ = false;
+  fat_window_count_ = 0;
   dir_cache_sector_ = ~0ull;
   slot_cache_dir_ = 0;
   device_ = DeviceRef();

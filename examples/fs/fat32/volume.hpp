@@ -270,6 +270,13 @@ class Volume {
   alignas(8) std::array<std::byte, kMaxSectorSize> fat_cache_{};
   std::uint32_t fat_cache_sector_ = 0xFFFFFFFF;  // index inside the first FAT
   bool fat_cache_dirty_ = false;
+  // A read-ahead copy of kFatWindowBytes of the first FAT (fat_get fills fat_cache_ from it):
+  // sectors [fat_window_first_, + fat_window_count_) of the FAT, never older than the disk
+  // (write_sectors copies what it writes there into it).
+  static constexpr std::size_t kFatWindowBytes = 32 * 1024;
+  alignas(8) std::array<std::byte, kFatWindowBytes> fat_window_{};
+  std::uint32_t fat_window_first_ = 0;
+  std::uint32_t fat_window_count_ = 0;
   alignas(8) std::array<std::byte, kMaxSectorSize> dir_cache_{};
   std::uint64_t dir_cache_sector_ = ~0ull;
   alignas(8) std::array<std::byte, kMaxSectorSize> io_buffer_{};

@@ -21,6 +21,9 @@ struct Platform {
   // What the timer service's nanoseconds are here, for figures measured with them (`bench ipc`):
   // the virtual clock (docs/hosted.md) advances a fixed 100 ns per kernel entry
   // (SimulationConfig::syscall_cost_ns), so a duration counts kernel entries, not time.
+  // No cycle counter: `bench fsread`/`bench fswrite` move the bytes and say so.
+  static constexpr bool kHasCycleCounter = false;
+  static word cycle_count() { return 0; }
   // The supervisor's watchdog: a server that has not answered a ping for this long is hung.
   static constexpr std::uint64_t kPingTimeoutNs = 50'000'000;
   static constexpr std::string_view kClockMeasures =

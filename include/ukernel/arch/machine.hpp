@@ -125,6 +125,9 @@ concept Backend = requires(std::string_view text, word paddr, unsigned line, wor
   // Timer: monotonic time, and a one-shot interrupt at an absolute time (0 disarms).
   { M::now_ns() } -> std::same_as<std::uint64_t>;
   { M::timer_arm(ns) } -> std::same_as<void>;
+  // The back-end's cycle-counter ticks spent halted waiting for an interrupt since boot, which
+  // kDebugWrite returns (a benchmark under QEMU's -icount subtracts them; 0 if it never halts).
+  { M::idle_ticks() } -> std::same_as<word>;
   // Early console, for the kernel's own messages (boot and kernel bugs only).
   { M::console_write(text) } -> std::same_as<void>;
 };

@@ -12,6 +12,7 @@
 #include "arch/entry.hpp"
 #include "arch/fpu.hpp"
 #include "arch/interrupts.hpp"
+#include "arch/machine.hpp"
 #include "arch/memory.hpp"
 #include "cpu.hpp"
 
@@ -112,9 +113,19 @@ void resume(Context& context) {
   aarch64_exit_to_user(&context);
 }
 
+namespace {
+word halted_ticks = 0;  // idle_ticks(): counter ticks spent in idle()'s wfi
+}  // namespace
+
+word idle_ticks() {
+  return halted_ticks;
+}
+
 void idle() {
   for (;;) {
+    const word before = UK_READ_SYSREG(cntvct_el0);
     asm volatile("wfi" ::: "memory");
+    halted_ticks += UK_READ_SYSREG(cntvct_el0) - before;
     if (Context* next = take_interrupt(nullptr)) resume(*next);
   }
 }

@@ -8,8 +8,20 @@ extern "C" {
 // in asm so that the compiler cannot turn a loop back into a call to the function itself.
 // `used`: with LTO, a call the code generator adds late (zeroing a large object) finds no
 // reference the linker plugin saw, and the definition would be dropped.
+//
+// From kLongCopy bytes on, memcpy moves 8 bytes a step (rep movsq, then the tail with movsb):
+// QEMU's TCG runs a rep string instruction one iteration at a time (and -icount counts each), so
+// a bulk copy -- a file's data from the block session to a client, docs/storage.md -- costs an
+// eighth of the steps. Shorter copies (IPC messages, names) stay one plain movsb.
+constexpr std::size_t kLongCopy = 1024;
+
 [[gnu::used]] void* memcpy(void* dest, const void* src, std::size_t n) {
   void* d = dest;
+  if (n >= kLongCopy) {
+    std::size_t words = n / 8;
+    asm volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(words) : : "memory");
+    n %= 8;
+  }
   asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
   return dest;
 }

@@ -20,6 +20,8 @@ void irq_mask(unsigned line);
 void irq_unmask(unsigned line);
 bool irq_msi_message(unsigned line, word& address, word& data);
 std::uint64_t now_ns();
+// Ticks of the virtual counter the kernel spent halted in idle() since boot (traps.cpp).
+word idle_ticks();
 void timer_arm_ns(std::uint64_t deadline_ns);
 bool irq_set_deadline(unsigned line, std::uint64_t deadline_ns);
 bool power_off();
@@ -54,6 +56,7 @@ struct Machine {
   }
   static bool power_off() { return aarch64::power_off(); }
   static std::uint64_t now_ns() { return aarch64::now_ns(); }
+  static word idle_ticks() { return aarch64::idle_ticks(); }
   static void timer_arm(std::uint64_t deadline_ns) { aarch64::timer_arm_ns(deadline_ns); }
   static void console_write(std::string_view text) { aarch64::console_write(text); }
 };

@@ -118,6 +118,8 @@ struct Machine {
   static bool irq_set_deadline(unsigned, std::uint64_t) { return false; }
   static bool power_off() { return false; }
   static std::uint64_t now_ns();
+  // The hosted kernel never halts (an idle system moves the virtual clock to its next event).
+  static word idle_ticks() { return 0; }
   static void timer_arm(std::uint64_t deadline_ns);
   static void console_write(std::string_view text);
 };

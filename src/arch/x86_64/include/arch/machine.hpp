@@ -19,6 +19,8 @@ void irq_mask(unsigned line);
 void irq_unmask(unsigned line);
 bool irq_msi_message(unsigned line, word& address, word& data);
 std::uint64_t now_ns();
+// Ticks of the TSC the kernel spent halted in idle() since boot (traps.cpp).
+word idle_ticks();
 void timer_arm_ns(std::uint64_t deadline_ns);
 word io_read(std::uint16_t port, unsigned width);
 void io_write(std::uint16_t port, unsigned width, word value);
@@ -54,6 +56,7 @@ struct Machine {
   // The supervisor powers off through its IoPorts capability for isa-debug-exit.
   static bool power_off() { return false; }
   static std::uint64_t now_ns() { return x86::now_ns(); }
+  static word idle_ticks() { return x86::idle_ticks(); }
   static void timer_arm(std::uint64_t deadline_ns) { x86::timer_arm_ns(deadline_ns); }
   static void console_write(std::string_view text) { x86::console_write(text); }
   // `in`/`out` for a thread that holds an IoPorts capability (the core checked the range).
