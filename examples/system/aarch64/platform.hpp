@@ -31,6 +31,15 @@ struct Platform {
   // nanosecond's worth per guest instruction: a duration counts instructions, not time.
   static constexpr std::string_view kClockMeasures =
       "QEMU -icount clock: 1 ns per guest instruction, so this counts instructions";
+  // The cycle counter for `bench fsread`/`bench fswrite`: the generic timer's virtual count
+  // (EL0 may read it), in the units the kernel counts its halted time in
+  // (ukernel::debug_idle_ticks(), counted across `wfi`), which the shell subtracts.
+  static constexpr bool kHasCycleCounter = true;
+  static word cycle_count() {
+    word count;
+    asm volatile("isb; mrs %0, cntvct_el0" : "=r"(count));
+    return count;
+  }
   // The supervisor's watchdog, as on x86-64 (the guest's clock runs in real time while it
   // halts waiting for QEMU's disk I/O).
   static constexpr std::uint64_t kPingTimeoutNs = 5'000'000'000;
