@@ -91,7 +91,8 @@ TEST_CASE("the whole example system: the same seed twice gives the same full tra
       if ((w >> 56) != (ukernel::hosted::kImageAddressTag >> 56)) continue;
       ++image_words;
       CHECK(((w >> ukernel::hosted::kImageIndexShift) & 0xffff) < 16);  // ~10 images
-      CHECK((w & ((std::uint64_t{1} << ukernel::hosted::kImageIndexShift) - 1)) < (1u << 24));
+      CHECK((w & ((std::uint64_t{1} << ukernel::hosted::kImageIndexShift) - 1)) <
+            (std::uint64_t{1} << 32));
     }
   }
   CHECK(image_words >= 6 + 5);
